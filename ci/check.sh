@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every check of the book, in the order a failure is cheapest to find.
+# This is the README's check command, and .ci/run calls it and nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/tools.sh
+
+started=$SECONDS
+step() { printf '\n==> %s  (%ss so far)\n' "$1" "$((SECONDS - started))"; }
+
+step "tools"
+ensure_rust_component fmt rustfmt
+ensure_rust_component clippy
+ensure_mdbook
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$test_log"
+
+step "include discipline"
+cargo run --quiet --locked -p booktools -- check-includes
+
+step "book"
+bash ci/build-book.sh
+
+# One closing line with the test totals, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6; i += $8 }
+     END { printf "\ncheck: all steps passed in %ss\n", '"$((SECONDS - started))"';
+           printf "%d passed, %d failed, %d skipped\n", p, f, i }' "$test_log"

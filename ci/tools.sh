@@ -1,0 +1,29 @@
+# Sourced by the other scripts in ci/: pinned tool versions and how to get them.
+# Installs only what is missing or at the wrong version, so warm runs skip it.
+
+MDBOOK_VERSION=0.5.4
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# ensure_crate_bin BINARY CRATE VERSION: `cargo install --locked` unless BINARY
+# already reports VERSION.
+ensure_crate_bin() {
+  local bin=$1 crate=$2 version=$3
+  if ! "$bin" --version 2>/dev/null | grep -qF "$version"; then
+    echo "installing $crate $version (cargo install --locked; a few minutes the first time)"
+    cargo install --locked --quiet "$crate" --version "=$version"
+  fi
+}
+
+# ensure_rust_component NAME: rustfmt and clippy ship with the toolchain's default
+# profile; say clearly what to do if this machine's toolchain lacks one.
+ensure_rust_component() {
+  if ! cargo "$1" --version >/dev/null 2>&1; then
+    rustup component add "${2:-$1}" || {
+      echo "error: cargo $1 is missing and could not be installed: run 'rustup component add ${2:-$1}'" >&2
+      return 1
+    }
+  fi
+}
+
+ensure_mdbook() { ensure_crate_bin mdbook mdbook "$MDBOOK_VERSION"; }

@@ -1,0 +1,803 @@
+//! `check-includes`: keeps every line of Rust in the book compiled and tested.
+//!
+//! Chapters never contain Rust code directly: each Rust code block includes a
+//! file from `listings/`, where `cargo test` sees it. This module checks that
+//! rule, that every include resolves (file, anchor, line range), that anchor
+//! markers in listings are well formed, and that no listing file is silently
+//! left out of the book.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// Listing files that are deliberately not shown, one `path  # reason` per line.
+pub const EXEMPTIONS: &str = "listings/not-shown.txt";
+
+/// Info-string words that make rustdoc and mdBook treat a block as Rust even
+/// without `rust` in it.
+const RUST_ATTRIBUTES: &[&str] = &[
+    "ignore",
+    "no_run",
+    "should_panic",
+    "compile_fail",
+    "noplayground",
+    "editable",
+    "mdbook-runnable",
+    "edition2015",
+    "edition2018",
+    "edition2021",
+    "edition2024",
+];
+
+/// What is wrong; `Display` gives the message, including how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    NoLanguage,
+    RustNotIncluded,
+    UnclosedFence(String),
+    UnterminatedDirective(&'static str),
+    DirectiveWithoutPath(&'static str),
+    BadSelection(String),
+    MissingFile(PathBuf),
+    MissingAnchor {
+        file: PathBuf,
+        anchor: String,
+    },
+    BadRange {
+        file: PathBuf,
+        range: String,
+        lines: usize,
+    },
+    InvalidAnchorName(String),
+    DuplicateAnchor {
+        name: String,
+        first_line: usize,
+    },
+    UnopenedAnchorEnd(String),
+    UnclosedAnchor(String),
+    NotShown,
+    ExemptionWithoutReason,
+    StaleExemption(PathBuf),
+    ExemptButShown(PathBuf),
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::NoLanguage => write!(
+                f,
+                "code block has no language: name one such as text, console or toml, \
+                 or include Rust code from a listing"
+            ),
+            Kind::RustNotIncluded => write!(
+                f,
+                "rust code block is not an include of a listing file: move the code into \
+                 listings/ and include it with {{{{#rustdoc_include ...}}}}"
+            ),
+            Kind::UnclosedFence(fence) => write!(
+                f,
+                "code block opened with {fence} is never closed: add a matching closing fence \
+                 (inside a blockquote, every line of the block needs the `>` prefix)"
+            ),
+            Kind::UnterminatedDirective(name) => write!(
+                f,
+                "`{{{{#{name}` is not closed on the same line: end the directive with `}}}}`"
+            ),
+            Kind::DirectiveWithoutPath(name) => write!(
+                f,
+                "`{{{{#{name}}}}}` has no path: write {{{{#{name} path/to/file.rs}}}}, \
+                 relative to this chapter's directory"
+            ),
+            Kind::BadSelection(selection) => write!(
+                f,
+                "`:{selection}` is neither an anchor nor a line range: use FILE:anchor, \
+                 FILE:START:END, FILE:START: or FILE::END"
+            ),
+            Kind::MissingFile(file) => write!(
+                f,
+                "included file {} does not exist: fix the path, which is relative to \
+                 this chapter's directory",
+                slashed(file)
+            ),
+            Kind::MissingAnchor { file, anchor } => write!(
+                f,
+                "anchor `{anchor}` not found in {}: fix the name, or mark the code with \
+                 `// ANCHOR: {anchor}` and `// ANCHOR_END: {anchor}` lines",
+                slashed(file)
+            ),
+            Kind::BadRange { file, range, lines } => write!(
+                f,
+                "line range `{range}` does not fit {}, which has {lines} lines: fix the \
+                 range, or better, mark the code with an ANCHOR and include that",
+                slashed(file)
+            ),
+            Kind::InvalidAnchorName(name) if name.is_empty() => {
+                write!(f, "anchor marker has no name: write `// ANCHOR: name`")
+            }
+            Kind::InvalidAnchorName(name) => write!(
+                f,
+                "anchor name `{name}` is invalid: use only letters, digits, `_` and `-`"
+            ),
+            Kind::DuplicateAnchor { name, first_line } => write!(
+                f,
+                "anchor `{name}` is opened again (first on line {first_line}) and mdBook \
+                 only shows the first one: rename one of them"
+            ),
+            Kind::UnopenedAnchorEnd(name) => write!(
+                f,
+                "ANCHOR_END `{name}` has no open ANCHOR: add `// ANCHOR: {name}` before it \
+                 or remove this line"
+            ),
+            Kind::UnclosedAnchor(name) => write!(
+                f,
+                "ANCHOR `{name}` is never closed: add `// ANCHOR_END: {name}` after the \
+                 code to show"
+            ),
+            Kind::NotShown => write!(
+                f,
+                "listing file is shown nowhere: include it from a chapter, or exempt it \
+                 with a reason in {EXEMPTIONS}"
+            ),
+            Kind::ExemptionWithoutReason => write!(
+                f,
+                "exemption has no reason: write `path/to/file.rs  # why it is not shown`"
+            ),
+            Kind::StaleExemption(file) => write!(
+                f,
+                "stale exemption: {} does not exist: remove it from {EXEMPTIONS}",
+                slashed(file)
+            ),
+            Kind::ExemptButShown(file) => write!(
+                f,
+                "exempt but shown: {} is included by a chapter: remove it from {EXEMPTIONS}",
+                slashed(file)
+            ),
+        }
+    }
+}
+
+/// One problem at a line of a file; the path is relative to the checked root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: PathBuf,
+    pub line: usize,
+    pub kind: Kind,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "error: {}:{}: {}",
+            slashed(&self.path),
+            self.line,
+            self.kind
+        )
+    }
+}
+
+/// The outcome of a check: problems sorted by path and line, plus counts.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub problems: Vec<Problem>,
+    pub chapters: usize,
+    pub includes: usize,
+    pub shown: usize,
+    pub exempt: usize,
+}
+
+impl Report {
+    pub fn summary(&self) -> String {
+        format!(
+            "check-includes: {} chapter files, {} includes, {} listing files shown, {} exempt",
+            self.chapters, self.includes, self.shown, self.exempt
+        )
+    }
+}
+
+/// Checks the book rooted at `root` (the directory holding `src/` and `listings/`).
+/// I/O errors (other than missing included files, which are problems) abort the check.
+pub fn check(root: &Path) -> io::Result<Report> {
+    if !root.join("src").is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{} has no src/ directory: run from the repository root or pass it as ROOT",
+                root.display()
+            ),
+        ));
+    }
+    let mut checker = Checker {
+        root,
+        problems: Vec::new(),
+        facts: HashMap::new(),
+        shown: HashSet::new(),
+        includes: 0,
+    };
+
+    let chapters = files_under(root, Path::new("src"), &["md"])?;
+    for chapter in &chapters {
+        checker.check_chapter(chapter)?;
+    }
+    let listings = files_under(root, Path::new("listings"), &["rs", "toml", "txt"])?;
+    for listing in &listings {
+        checker.check_anchor_markers(listing)?;
+    }
+    let exempt = checker.check_exemptions()?;
+
+    let mut shown = 0;
+    for listing in listings.iter().filter(|path| has_extension(path, &["rs"])) {
+        if checker.shown.contains(listing) {
+            shown += 1;
+        } else if !exempt.contains(listing) {
+            checker.problem(listing, 1, Kind::NotShown);
+        }
+    }
+
+    let mut problems = checker.problems;
+    // Stable sort: problems on the same line keep the order they were found in.
+    problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(Report {
+        problems,
+        chapters: chapters.len(),
+        includes: checker.includes,
+        shown,
+        exempt: exempt.len(),
+    })
+}
+
+struct Checker<'a> {
+    root: &'a Path,
+    problems: Vec<Problem>,
+    /// Included files by normalised path; `None` when the file does not exist.
+    facts: HashMap<PathBuf, Option<FileFacts>>,
+    /// Every file some directive points at, normalised and relative to the root.
+    shown: HashSet<PathBuf>,
+    includes: usize,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, path: &Path, line: usize, kind: Kind) {
+        let path = path.to_path_buf();
+        self.problems.push(Problem { path, line, kind });
+    }
+
+    fn check_chapter(&mut self, chapter: &Path) -> io::Result<()> {
+        let text = read(&self.root.join(chapter))?;
+        for (line, kind) in code_block_problems(&text) {
+            self.problem(chapter, line, kind);
+        }
+        let dir = chapter.parent().unwrap_or(Path::new(""));
+        for (index, line) in text.lines().enumerate() {
+            for directive in scan_directives(line) {
+                self.includes += 1;
+                if let Err(kind) = self.check_directive(dir, &directive) {
+                    self.problem(chapter, index + 1, kind);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_directive(&mut self, dir: &Path, directive: &Directive) -> Result<(), Kind> {
+        let target = directive.parse()?;
+        // mdBook resolves include paths against the chapter's own directory.
+        let file = normalize(&dir.join(target.file));
+        self.shown.insert(file.clone());
+        let root = self.root;
+        let facts = self
+            .facts
+            .entry(file.clone())
+            .or_insert_with(|| FileFacts::read(&root.join(&file)));
+        let Some(facts) = facts else {
+            return Err(Kind::MissingFile(file));
+        };
+        match target.selection {
+            Selection::Whole => Ok(()),
+            Selection::Anchor(anchor) if facts.anchors.contains(anchor) => Ok(()),
+            Selection::Anchor(anchor) => Err(Kind::MissingAnchor {
+                file,
+                anchor: anchor.to_string(),
+            }),
+            Selection::Lines { start, end } => {
+                let (start, end) = (start.unwrap_or(1), end.unwrap_or(facts.lines));
+                if 1 <= start && start <= end && end <= facts.lines {
+                    Ok(())
+                } else {
+                    Err(Kind::BadRange {
+                        file,
+                        range: target.written.to_string(),
+                        lines: facts.lines,
+                    })
+                }
+            }
+        }
+    }
+
+    fn check_anchor_markers(&mut self, listing: &Path) -> io::Result<()> {
+        let text = read(&self.root.join(listing))?;
+        let mut first_opened: HashMap<&str, usize> = HashMap::new();
+        let mut open: BTreeMap<&str, usize> = BTreeMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let Some(marker) = anchor_marker(line) else {
+                continue;
+            };
+            let (number, name) = (index + 1, marker.name);
+            if !is_anchor_name(name) {
+                self.problem(listing, number, Kind::InvalidAnchorName(name.to_string()));
+            } else if marker.is_end {
+                if open.remove(name).is_none() {
+                    self.problem(listing, number, Kind::UnopenedAnchorEnd(name.to_string()));
+                }
+            } else {
+                if let Some(&first_line) = first_opened.get(name) {
+                    let name = name.to_string();
+                    self.problem(listing, number, Kind::DuplicateAnchor { name, first_line });
+                }
+                first_opened.entry(name).or_insert(number);
+                open.insert(name, number);
+            }
+        }
+        for (name, line) in open {
+            self.problem(listing, line, Kind::UnclosedAnchor(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Checks `listings/not-shown.txt` and returns the files it validly exempts.
+    fn check_exemptions(&mut self) -> io::Result<HashSet<PathBuf>> {
+        let mut exempt = HashSet::new();
+        let list = Path::new(EXEMPTIONS);
+        if !self.root.join(list).exists() {
+            return Ok(exempt);
+        }
+        let text = read(&self.root.join(list))?;
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (file, reason) = line.split_once('#').unwrap_or((line, ""));
+            let file = normalize(Path::new(file.trim()));
+            if reason.trim().is_empty() {
+                self.problem(list, index + 1, Kind::ExemptionWithoutReason);
+            }
+            if !self.root.join(&file).is_file() {
+                self.problem(list, index + 1, Kind::StaleExemption(file));
+            } else if self.shown.contains(&file) {
+                self.problem(list, index + 1, Kind::ExemptButShown(file));
+            } else {
+                exempt.insert(file);
+            }
+        }
+        Ok(exempt)
+    }
+}
+
+/// What an included file offers: its line count and its complete anchors.
+struct FileFacts {
+    lines: usize,
+    anchors: HashSet<String>,
+}
+
+impl FileFacts {
+    fn read(path: &Path) -> Option<FileFacts> {
+        let text = read(path).ok()?;
+        let (mut opened, mut closed) = (HashSet::new(), HashSet::new());
+        for marker in text.lines().filter_map(anchor_marker) {
+            let names = if marker.is_end {
+                &mut closed
+            } else {
+                &mut opened
+            };
+            names.insert(marker.name.to_string());
+        }
+        Some(FileFacts {
+            lines: text.lines().count(),
+            anchors: opened.intersection(&closed).cloned().collect(),
+        })
+    }
+}
+
+// ---- Markdown code blocks -------------------------------------------------
+
+/// An open fenced code block.
+struct Fence {
+    line: usize,
+    marker: char,
+    len: usize,
+    /// Blockquote depth of the opening fence; every body line must keep it.
+    quotes: usize,
+    rust: bool,
+    only_includes: bool,
+}
+
+/// Problems with fenced code blocks in one chapter, as (line, kind).
+fn code_block_problems(text: &str) -> Vec<(usize, Kind)> {
+    let mut problems = Vec::new();
+    let mut open: Option<Fence> = None;
+    for (index, line) in text.lines().enumerate() {
+        if let Some(fence) = &mut open {
+            let (quotes, body) = strip_quotes(line, fence.quotes);
+            if quotes == fence.quotes {
+                if is_closing_fence(body, fence) {
+                    if fence.rust && !fence.only_includes {
+                        problems.push((fence.line, Kind::RustNotIncluded));
+                    }
+                    open = None;
+                } else if !body.trim().is_empty() && !is_include_line(body) {
+                    fence.only_includes = false;
+                }
+                continue;
+            }
+            // The blockquote ended, which ends the block; mdBook renders that badly.
+            problems.push((fence.line, Kind::UnclosedFence(fence_text(fence))));
+            open = None;
+        }
+        let (quotes, rest) = strip_quotes(line, usize::MAX);
+        if let Some((marker, len, info)) = opening_fence(rest) {
+            if info.is_empty() {
+                problems.push((index + 1, Kind::NoLanguage));
+            }
+            open = Some(Fence {
+                line: index + 1,
+                marker,
+                len,
+                quotes,
+                rust: is_rust_info(info),
+                only_includes: true,
+            });
+        }
+    }
+    if let Some(fence) = open {
+        problems.push((fence.line, Kind::UnclosedFence(fence_text(&fence))));
+    }
+    problems
+}
+
+fn fence_text(fence: &Fence) -> String {
+    fence.marker.to_string().repeat(fence.len)
+}
+
+/// Removes up to `max` blockquote prefixes (`>` and one optional space),
+/// returning how many were removed and the rest of the line.
+fn strip_quotes(line: &str, max: usize) -> (usize, &str) {
+    let mut rest = line;
+    let mut depth = 0;
+    while depth < max {
+        let Some(after) = strip_indent(rest).and_then(|s| s.strip_prefix('>')) else {
+            break;
+        };
+        rest = after.strip_prefix(' ').unwrap_or(after);
+        depth += 1;
+    }
+    (depth, rest)
+}
+
+/// Removes up to three spaces of indentation; `None` if there are more.
+fn strip_indent(line: &str) -> Option<&str> {
+    let unindented = line.trim_start_matches(' ');
+    (line.len() - unindented.len() <= 3).then_some(unindented)
+}
+
+/// Parses an opening fence into (marker, length, info string).
+fn opening_fence(line: &str) -> Option<(char, usize, &str)> {
+    let line = strip_indent(line)?;
+    let marker = line.chars().next().filter(|c| matches!(c, '`' | '~'))?;
+    let len = line.len() - line.trim_start_matches(marker).len();
+    let info = line[len..].trim();
+    // A backtick "fence" whose info string has a backtick is inline code.
+    (len >= 3 && !(marker == '`' && info.contains('`'))).then_some((marker, len, info))
+}
+
+fn is_closing_fence(line: &str, fence: &Fence) -> bool {
+    let Some(line) = strip_indent(line) else {
+        return false;
+    };
+    let rest = line.trim_start_matches(fence.marker);
+    line.len() - rest.len() >= fence.len && rest.trim().is_empty()
+}
+
+fn is_rust_info(info: &str) -> bool {
+    let mut words = info
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|word| !word.is_empty());
+    let Some(first) = words.next() else {
+        return false;
+    };
+    RUST_ATTRIBUTES.contains(&first)
+        || first.starts_with("hidelines=")
+        || first == "rust"
+        || words.any(|word| word == "rust")
+}
+
+/// Whether a code block line is exactly one `{{#include}}` or `{{#rustdoc_include}}`.
+fn is_include_line(line: &str) -> bool {
+    let line = line.trim();
+    matches!(
+        scan_directives(line).as_slice(),
+        [d] if d.span == (0, line.len()) && d.kind != DirectiveKind::Playground
+    )
+}
+
+// ---- Include directives ---------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirectiveKind {
+    Include,
+    RustdocInclude,
+    Playground,
+}
+
+impl DirectiveKind {
+    fn name(self) -> &'static str {
+        match self {
+            DirectiveKind::Include => "include",
+            DirectiveKind::RustdocInclude => "rustdoc_include",
+            DirectiveKind::Playground => "playground",
+        }
+    }
+}
+
+/// A directive as written on one line: `{{#kind args}}`.
+struct Directive<'a> {
+    kind: DirectiveKind,
+    /// Text between the name and `}}`; `None` if the line has no `}}`.
+    args: Option<&'a str>,
+    /// Byte range of the whole directive in the line.
+    span: (usize, usize),
+}
+
+enum Selection<'a> {
+    Whole,
+    Anchor(&'a str),
+    /// 1-based inclusive lines; a missing bound means the start or end of file.
+    Lines {
+        start: Option<usize>,
+        end: Option<usize>,
+    },
+}
+
+struct Target<'a> {
+    file: &'a str,
+    selection: Selection<'a>,
+    /// The selection as written after the first `:`, for messages.
+    written: &'a str,
+}
+
+/// Finds the include-like directives on a line, as mdBook's link preprocessor does.
+fn scan_directives(line: &str) -> Vec<Directive<'_>> {
+    let mut found = Vec::new();
+    let mut pos = 0;
+    while let Some(offset) = line[pos..].find("{{") {
+        let start = pos + offset;
+        pos = start + 2;
+        if line[..start].ends_with('\\') {
+            // mdBook leaves `\{{#...}}` as text up to the line's last `}}`.
+            break;
+        }
+        let Some(after_hash) = line[pos..].trim_start().strip_prefix('#') else {
+            continue;
+        };
+        let name_len = after_hash
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after_hash.len());
+        let kind = match &after_hash[..name_len] {
+            "include" => DirectiveKind::Include,
+            "rustdoc_include" => DirectiveKind::RustdocInclude,
+            "playground" => DirectiveKind::Playground,
+            _ => continue,
+        };
+        let rest = &after_hash[name_len..];
+        let rest_start = line.len() - rest.len();
+        let (args, end) = match rest.find("}}") {
+            Some(close) => (Some(&rest[..close]), rest_start + close + 2),
+            None => (None, line.len()),
+        };
+        found.push(Directive {
+            kind,
+            args,
+            span: (start, end),
+        });
+        pos = end;
+    }
+    found
+}
+
+impl<'a> Directive<'a> {
+    fn parse(&self) -> Result<Target<'a>, Kind> {
+        let name = self.kind.name();
+        let args = self.args.ok_or(Kind::UnterminatedDirective(name))?;
+        let path = args
+            .split_whitespace()
+            .next()
+            .ok_or(Kind::DirectiveWithoutPath(name))?;
+        let (file, written) = match self.kind {
+            // Playground takes no anchor or range.
+            DirectiveKind::Playground => (path, ""),
+            _ => path.split_once(':').unwrap_or((path, "")),
+        };
+        if file.is_empty() {
+            return Err(Kind::DirectiveWithoutPath(name));
+        }
+        let selection = parse_selection(written)?;
+        Ok(Target {
+            file,
+            selection,
+            written,
+        })
+    }
+}
+
+/// Parses what follows `FILE:` the way mdBook does: `anchor`, `N`, `START:END`,
+/// `START:` or `:END`.
+fn parse_selection(written: &str) -> Result<Selection<'_>, Kind> {
+    let number = |s: &str| match s {
+        "" => Ok(None),
+        _ => s
+            .parse()
+            .map(Some)
+            .map_err(|_| Kind::BadSelection(written.to_string())),
+    };
+    match written.split(':').collect::<Vec<_>>().as_slice() {
+        [""] => Ok(Selection::Whole),
+        [single] => match single.parse() {
+            Ok(line) => Ok(Selection::Lines {
+                start: Some(line),
+                end: Some(line),
+            }),
+            Err(_) => Ok(Selection::Anchor(single)),
+        },
+        [start, end] => Ok(Selection::Lines {
+            start: number(start)?,
+            end: number(end)?,
+        }),
+        _ => Err(Kind::BadSelection(written.to_string())),
+    }
+}
+
+// ---- Anchor markers -------------------------------------------------------
+
+struct Marker<'a> {
+    is_end: bool,
+    name: &'a str,
+}
+
+/// Finds an `ANCHOR: name` or `ANCHOR_END: name` marker anywhere in a line,
+/// which is how mdBook finds them (usually written as `// ANCHOR: name`).
+fn anchor_marker(line: &str) -> Option<Marker<'_>> {
+    let (is_end, after) = match line.split_once("ANCHOR_END:") {
+        Some((_, after)) => (true, after),
+        None => (false, line.split_once("ANCHOR:")?.1),
+    };
+    let name = after.split_whitespace().next().unwrap_or("");
+    Some(Marker { is_end, name })
+}
+
+fn is_anchor_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+// ---- Files and paths ------------------------------------------------------
+
+/// Files under `root/dir` with one of `extensions`, relative to `root`, in a
+/// stable order. Skips `target/` build directories; a missing `dir` is empty.
+fn files_under(root: &Path, dir: &Path, extensions: &[&str]) -> io::Result<Vec<PathBuf>> {
+    let full = root.join(dir);
+    if !full.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut entries = fs::read_dir(&full)
+        .and_then(|entries| entries.collect::<io::Result<Vec<_>>>())
+        .map_err(|e| with_path(e, &full))?;
+    entries.sort_by_key(|entry| entry.file_name());
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = dir.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            if entry.file_name() != "target" {
+                files.extend(files_under(root, &path, extensions)?);
+            }
+        } else if has_extension(&path, extensions) {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .is_some_and(|ext| extensions.iter().any(|wanted| ext == *wanted))
+}
+
+fn read(path: &Path) -> io::Result<String> {
+    let bytes = fs::read(path).map_err(|e| with_path(e, path))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn with_path(error: io::Error, path: &Path) -> io::Error {
+    io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+}
+
+/// Resolves `.` and `..` lexically, so `src/../listings/a.rs` is `listings/a.rs`.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(normal.components().next_back(), Some(Component::Normal(_))) {
+                    normal.pop();
+                } else {
+                    normal.push("..");
+                }
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// A path with `/` separators on every platform, for stable messages.
+fn slashed(path: &Path) -> String {
+    let parts: Vec<_> = path.iter().map(|part| part.to_string_lossy()).collect();
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_parent_components() {
+        let cases = [
+            ("src/sub/../../listings/a.rs", "listings/a.rs"),
+            ("src/./ch.md", "src/ch.md"),
+            ("src/../../outside.rs", "../outside.rs"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(normalize(Path::new(path)), Path::new(expected), "{path}");
+        }
+    }
+
+    #[test]
+    fn rust_info_strings() {
+        for info in [
+            "rust",
+            "rust,noplayground",
+            "ignore",
+            "edition2021",
+            "hidelines=#",
+        ] {
+            assert!(is_rust_info(info), "{info}");
+        }
+        for info in ["", "text", "console", "toml", "rusty", "sh,ignore"] {
+            assert!(!is_rust_info(info), "{info}");
+        }
+        assert!(is_rust_info("no_run, rust"));
+    }
+
+    #[test]
+    fn include_lines() {
+        assert!(is_include_line("  {{#include ../a.rs:x}}  "));
+        assert!(is_include_line("{{#rustdoc_include ../a.rs}}"));
+        assert!(!is_include_line("{{#include ../a.rs}} // trailing"));
+        assert!(!is_include_line("{{#include a.rs}}{{#include b.rs}}"));
+        assert!(!is_include_line("{{#playground a.rs}}"));
+        assert!(!is_include_line("fn main() {}"));
+    }
+
+    #[test]
+    fn fences_need_three_markers_and_at_most_three_spaces() {
+        assert_eq!(opening_fence("```rust"), Some(('`', 3, "rust")));
+        assert_eq!(opening_fence("   ~~~~ text"), Some(('~', 4, "text")));
+        assert_eq!(opening_fence("``rust"), None);
+        assert_eq!(opening_fence("    ```rust"), None);
+        assert_eq!(opening_fence("```a`b"), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! Checks and preprocessors that keep the book honest.
+
+pub mod includes;
