@@ -27,8 +27,19 @@ cargo test --workspace --locked 2>&1 | tee "$test_log"
 step "include discipline"
 cargo run --quiet --locked -p booktools -- check-includes
 
+step "claims on the committed measurements"
+cargo run --quiet --locked -p booktools -- check-claims measurements/measurements.json
+
 step "book"
 bash ci/build-book.sh
+
+# Last, as the slowest: re-measure in criterion's short mode and check every
+# claim on the fresh figures (a failing comparison is re-measured twice first).
+step "benchmarks (short mode) and claims on fresh measurements"
+bench_started=$SECONDS
+cargo run --quiet --locked -p booktools -- measure --mode ci --out target/measurements/ci.json
+cargo run --quiet --locked -p booktools -- check-claims target/measurements/ci.json --rerun 2
+echo "benchmark stage: $((SECONDS - bench_started))s"
 
 # One closing line with the test totals, summed over every test binary.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }

@@ -1,3 +1,25 @@
 //! Checks and preprocessors that keep the book honest.
 
+pub mod chart;
+pub mod check_claims;
+pub mod claims;
+pub mod criterion_results;
 pub mod includes;
+pub mod measure;
+pub mod measurements;
+pub mod noise;
+pub mod preprocess;
+pub mod provenance;
+pub mod registry;
+pub mod units;
+
+use std::path::{Component, Path, PathBuf};
+
+/// `relative` under `root`, without a leading `./`, so messages show the
+/// path as the user would type it (`measurements/x.json`, not `./measurements/x.json`).
+pub fn under(root: &Path, relative: &Path) -> PathBuf {
+    root.join(relative)
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect()
+}

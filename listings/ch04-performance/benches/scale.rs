@@ -1,0 +1,51 @@
+//! `scale/*`: start n units, all alive at once, and wait for them all.
+//! Not run in CI: the largest sizes take seconds per sample.
+
+use ch04_performance::scale;
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Instant;
+use tokio::runtime::Builder;
+
+// ANCHOR: bench
+const THREAD_COUNTS: [usize; 5] = [1, 10, 100, 1_000, 10_000];
+const TASK_COUNTS: [usize; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
+fn bench(c: &mut Criterion) {
+    // Too many threads fails the spawn or starves the machine: stay well
+    // below what the kernel allows.
+    let safe_threads = scale::safe_thread_count().unwrap_or(1_000);
+    let runtime = Builder::new_current_thread().build().unwrap();
+
+    let mut group = c.benchmark_group("scale");
+    // One iteration is already n units: few samples of one size each.
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in THREAD_COUNTS {
+        if n > safe_threads {
+            println!("scale/threads/{n}: skipped, above {safe_threads}, a quarter of the limits");
+            continue;
+        }
+        group.bench_with_input(BenchmarkId::new("threads", n), &n, |b, &n| {
+            b.iter(|| scale::threads(black_box(n)))
+        });
+    }
+    for n in TASK_COUNTS {
+        group.bench_with_input(BenchmarkId::new("tasks", n), &n, |b, &n| {
+            b.iter_custom(|iters| {
+                let batch = runtime.spawn(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        black_box(scale::tasks(black_box(n)).await);
+                    }
+                    start.elapsed()
+                });
+                runtime.block_on(batch).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+// ANCHOR_END: bench
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

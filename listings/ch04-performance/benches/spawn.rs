@@ -1,0 +1,49 @@
+//! `spawn/*`: start one unit of work and wait for it, thread versus task.
+
+use ch04_performance::spawn;
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use tokio::runtime::{Builder, Runtime};
+
+// ANCHOR: bench
+/// Times `iters` spawn-and-await pairs, one after another, from inside a task
+/// on `runtime`. One `block_on` per batch rather than per spawn, so the cost
+/// of entering the runtime from outside stays out of the figure: async code
+/// spawns from inside the runtime.
+fn time_tasks(runtime: &Runtime, iters: u64) -> Duration {
+    let batch = runtime.spawn(async move {
+        let start = Instant::now();
+        for i in 0..iters {
+            black_box(spawn::task(black_box(i)).await);
+        }
+        start.elapsed()
+    });
+    runtime.block_on(batch).expect("the batch does not panic")
+}
+
+fn bench(c: &mut Criterion) {
+    // Runtimes are built once, outside every measurement.
+    let current_thread = Builder::new_current_thread().build().unwrap();
+    let multi_thread = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+
+    let mut group = c.benchmark_group("spawn");
+    group.bench_function("thread", |b| b.iter(|| spawn::thread(black_box(1))));
+    group.bench_function("scoped_thread", |b| {
+        b.iter(|| spawn::scoped_thread(black_box(&1)))
+    });
+    group.bench_function("task_current_thread", |b| {
+        b.iter_custom(|iters| time_tasks(&current_thread, iters))
+    });
+    group.bench_function("task_multi_thread", |b| {
+        b.iter_custom(|iters| time_tasks(&multi_thread, iters))
+    });
+    group.finish();
+}
+// ANCHOR_END: bench
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

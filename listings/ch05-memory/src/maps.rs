@@ -1,0 +1,120 @@
+//! Finding a thread's stack in `/proc/self/maps`, to see how much address
+//! space Rust reserves for it.
+
+// ANCHOR: stack
+/// A thread's stack mapping, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackMapping {
+    /// The readable, writable mapping that holds the stack.
+    pub size: u64,
+    /// The inaccessible mapping right below it, which turns an overflow into
+    /// a crash instead of a silent overwrite; 0 if there is none.
+    pub guard: u64,
+}
+
+/// Finds the mapping that holds `address` in the text of `/proc/<pid>/maps`.
+pub fn stack_mapping(maps: &str, address: u64) -> Option<StackMapping> {
+    // Each line starts `start-end perms ...`, addresses in hex.
+    let parse = |line: &str| -> Option<(u64, u64, bool)> {
+        let mut fields = line.split_whitespace();
+        let (start, end) = fields.next()?.split_once('-')?;
+        let start = u64::from_str_radix(start, 16).ok()?;
+        let end = u64::from_str_radix(end, 16).ok()?;
+        let inaccessible = fields.next()?.starts_with("---");
+        Some((start, end, inaccessible))
+    };
+    let ranges: Vec<_> = maps.lines().filter_map(parse).collect();
+    let &(start, end, _) = ranges
+        .iter()
+        .find(|&&(start, end, _)| start <= address && address < end)?;
+    let guard = ranges
+        .iter()
+        .find(|&&(_, below_end, inaccessible)| below_end == start && inaccessible)
+        .map_or(0, |&(below_start, below_end, _)| below_end - below_start);
+    Some(StackMapping {
+        size: end - start,
+        guard,
+    })
+}
+
+/// Starts `threads` threads with Rust's default settings, all alive at
+/// once, and has each find its own stack in `/proc/self/maps`. Returns the
+/// smallest mapping seen: the kernel may merge a stack with a neighbouring
+/// mapping, which only ever makes one look bigger.
+pub fn default_thread_stack(threads: usize) -> std::io::Result<Option<StackMapping>> {
+    let all_here = std::sync::Barrier::new(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| -> std::io::Result<Option<StackMapping>> {
+                    let on_the_stack = 0u8;
+                    let address = (&raw const on_the_stack).addr() as u64;
+                    all_here.wait(); // every stack is mapped before anyone looks
+                    let maps = std::fs::read_to_string("/proc/self/maps")?;
+                    all_here.wait(); // and stays mapped until everyone has looked
+                    Ok(stack_mapping(&maps, std::hint::black_box(address)))
+                })
+            })
+            .collect();
+        let mut smallest: Option<StackMapping> = None;
+        for handle in handles {
+            let found = handle.join().expect("the thread does not panic")?;
+            smallest = match (smallest, found) {
+                (Some(a), Some(b)) => Some(if b.size < a.size { b } else { a }),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(smallest)
+    })
+}
+// ANCHOR_END: stack
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = "\
+55d0c0a00000-55d0c0a21000 rw-p 00000000 00:00 0                          [heap]
+7f1e2c000000-7f1e2c021000 rw-p 00000000 00:00 0
+7f1e2c021000-7f1e30000000 ---p 00000000 00:00 0
+7f1e31dff000-7f1e31e00000 ---p 00000000 00:00 0
+7f1e31e00000-7f1e32000000 rw-p 00000000 00:00 0
+7f1e32000000-7f1e32028000 r--p 00000000 08:01 1234                       /usr/lib/x86_64-linux-gnu/libc.so.6
+7ffd5a8e0000-7ffd5a901000 rw-p 00000000 00:00 0                          [stack]
+";
+
+    #[test]
+    fn the_mapping_holding_the_address_and_its_guard_are_found() {
+        let stack = stack_mapping(FIXTURE, 0x7f1e_31ff_f000).unwrap();
+        assert_eq!(
+            stack,
+            StackMapping {
+                size: 2 * 1024 * 1024,
+                guard: 4096,
+            }
+        );
+    }
+
+    #[test]
+    fn a_mapping_without_an_inaccessible_neighbour_has_no_guard() {
+        let heap = stack_mapping(FIXTURE, 0x55d0_c0a0_0010).unwrap();
+        assert_eq!(heap.guard, 0);
+        assert_eq!(heap.size, 0x21000);
+    }
+
+    #[test]
+    fn an_unmapped_address_is_not_found() {
+        assert_eq!(stack_mapping(FIXTURE, 0x1000), None);
+    }
+
+    #[test]
+    fn a_spawned_thread_gets_a_guarded_stack_of_the_default_size() {
+        let stack = default_thread_stack(8).unwrap().expect("stack found");
+        assert!(stack.guard >= 4096, "{stack:?}");
+        assert_eq!(stack.size % 4096, 0);
+        // The documented default, unless RUST_MIN_STACK asks for another.
+        if std::env::var_os("RUST_MIN_STACK").is_none() {
+            assert_eq!(stack.size, 2 * 1024 * 1024);
+        }
+    }
+}
