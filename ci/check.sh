@@ -24,8 +24,17 @@ test_log=$(mktemp)
 trap 'rm -f "$test_log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$test_log"
 
+step "loom models (their own build, --cfg loom)"
+bash ci/loom.sh
+
+step "statement inventory"
+cargo run --quiet --locked -p booktools -- check-inventory
+
 step "include discipline"
 cargo run --quiet --locked -p booktools -- check-includes
+
+step "listing outputs shown in the book"
+cargo run --quiet --locked -p booktools -- outputs
 
 step "claims on the committed measurements"
 cargo run --quiet --locked -p booktools -- check-claims measurements/measurements.json

@@ -4,7 +4,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use booktools::{check_claims, includes, measure, measurements, noise, preprocess};
+use booktools::{check_claims, includes, measure, measurements, noise, outputs, preprocess};
 
 const USAGE: &str = "\
 usage: booktools <command> [args]
@@ -13,6 +13,13 @@ commands:
   check-includes [ROOT]  check that chapters show Rust code only by including
                          listing files, that every include resolves and that
                          every listing file is shown (ROOT defaults to .)
+  check-inventory [--complete]
+                         check inventory/*.toml: ids, verdicts, that each
+                         section is a heading of a linked chapter, that each
+                         claim is registered and each test exists and is not
+                         ignored (builds the tests with cargo test --no-run);
+                         --complete also fails on pending statements; run
+                         from the repository root
   measure [--mode full|ci] [--source ID]... [--out PATH]
                          run the sources of measurements/claims.toml (in ci
                          mode only those with in_ci = true) and write their
@@ -28,10 +35,14 @@ commands:
                          measurement files (default out: measurements/noise.json)
   soak N [--out PATH]    measure in ci mode N times (target/measurements/soak-K.json),
                          check the claims on each, then write their noise
+  outputs [--refresh]    run every binary of the listing crates and compare what
+                         it prints with listings/<crate>/output/<bin>.txt
+                         (--refresh rewrites those files); exclusions and
+                         normalisations live in listings/outputs.toml
   preprocess [supports RENDERER]
                          the mdBook preprocessor `measured` (book.toml runs it)
 
-measure, check-claims, noise and soak run from the repository root.";
+measure, check-claims, noise, soak and outputs run from the repository root.";
 
 /// Exit code for usage and I/O errors, as opposed to 1 for problems found.
 const USAGE_OR_IO_ERROR: u8 = 2;
@@ -43,10 +54,12 @@ fn main() -> ExitCode {
     };
     match command.as_str() {
         "check-includes" => check_includes(rest),
+        "check-inventory" => check_inventory_command(rest),
         "measure" => measure_command(rest),
         "check-claims" => check_claims_command(rest),
         "noise" => noise_command(rest),
         "soak" => soak_command(rest),
+        "outputs" => outputs_command(rest),
         "preprocess" => preprocess_command(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
@@ -78,6 +91,19 @@ fn check_includes(args: &[String]) -> ExitCode {
             ExitCode::from(USAGE_OR_IO_ERROR)
         }
     }
+}
+
+fn check_inventory_command(args: &[String]) -> ExitCode {
+    let complete = match args {
+        [] => false,
+        [flag] if flag == "--complete" => true,
+        _ => return usage_error("check-inventory takes no arguments, or `--complete`"),
+    };
+    let options = booktools::inventory::Options { complete };
+    outcome(
+        "check-inventory",
+        booktools::inventory::run(Path::new("."), &options),
+    )
 }
 
 fn measure_command(args: &[String]) -> ExitCode {
@@ -154,6 +180,38 @@ fn soak_command(args: &[String]) -> ExitCode {
         "soak",
         noise::run_soak(Path::new("."), count, &out).map(|_| true),
     )
+}
+
+fn outputs_command(args: &[String]) -> ExitCode {
+    let refresh = match args {
+        [] => false,
+        [flag] if flag == "--refresh" => true,
+        _ => return usage_error("outputs takes no arguments, or `--refresh`"),
+    };
+    match outputs::run(Path::new("."), outputs::Options { refresh }) {
+        Ok(report) => {
+            for path in &report.written {
+                println!("outputs: wrote {}", path.display());
+            }
+            for problem in &report.problems {
+                eprintln!("{problem}");
+            }
+            if report.problems.is_empty() {
+                println!("{}", report.summary(refresh));
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "error: outputs: {} problem(s); see above",
+                    report.problems.len()
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Err(message) => {
+            eprintln!("error: outputs: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn preprocess_command(args: &[String]) -> ExitCode {

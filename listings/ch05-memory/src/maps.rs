@@ -2,6 +2,7 @@
 //! space Rust reserves for it.
 
 // ANCHOR: stack
+// ANCHOR: mapping
 /// A thread's stack mapping, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackMapping {
@@ -11,6 +12,7 @@ pub struct StackMapping {
     /// a crash instead of a silent overwrite; 0 if there is none.
     pub guard: u64,
 }
+// ANCHOR_END: mapping
 
 /// Finds the mapping that holds `address` in the text of `/proc/<pid>/maps`.
 pub fn stack_mapping(maps: &str, address: u64) -> Option<StackMapping> {

@@ -118,12 +118,14 @@ impl Drop for ParkedThreads {
 }
 
 // ANCHOR: pending_tasks
+// ANCHOR: sleeper
 /// What each pending task runs: note that it has started, then wait on a
 /// timer set a day ahead, far past the end of any probe.
 pub async fn sleeper(started: Arc<AtomicUsize>) {
     started.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(24 * 60 * 60)).await;
 }
+// ANCHOR_END: sleeper
 
 /// Pending tokio tasks, all on one current_thread runtime.
 pub struct PendingTasks {

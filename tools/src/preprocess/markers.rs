@@ -16,6 +16,7 @@ pub const MARKERS: &[(&str, Argument)] = &[
     ("provenance", Argument::None),
     ("claims", Argument::None),
     ("noise", Argument::None),
+    ("ledger", Argument::None),
 ];
 
 /// mdBook's own markers, expanded by its `links` preprocessor.

@@ -7,6 +7,7 @@
 //! the book JSON on stdout. Any marker problem is printed with its
 //! `src/<chapter>:<line>` and the exit code is 1, so `mdbook build` fails.
 
+pub mod ledger;
 pub mod markers;
 pub mod render;
 
@@ -56,7 +57,10 @@ pub fn expand_book(data: &Data, src: &Path, mut book: Book) -> Result<Book, Vec<
             Some(path) => display_path(&src.join(path)),
             None => format!("chapter \"{}\"", chapter.name),
         };
-        match markers::expand(&chapter.content, |marker| data.render(marker)) {
+        let page = chapter.path.clone();
+        match markers::expand(&chapter.content, |marker| {
+            data.render_on(marker, page.as_deref())
+        }) {
             Ok(content) => chapter.content = content,
             Err(errors) => problems.extend(
                 errors

@@ -22,6 +22,8 @@ pub const MEASUREMENTS_ENV: &str = "BOOK_MEASUREMENTS";
 /// is an error only for the markers that need it, so a book without markers
 /// builds without any of them.
 pub struct Data {
+    /// The book root, where `{{#ledger}}` reads the inventory and chapters.
+    root: PathBuf,
     registry: Result<Registry, String>,
     measurements: Result<Measurements, String>,
     /// The measurements file as the book names it.
@@ -46,6 +48,7 @@ impl Data {
         let relative = measurements.unwrap_or_else(|| PathBuf::from(measurements::COMMITTED));
         let noise_path = root.join(noise::PATH);
         Data {
+            root: root.to_path_buf(),
             registry: load_registry(root),
             measurements: Measurements::load(&root.join(&relative))
                 .map_err(|e| format!("{e}: {how_to_fix}")),
@@ -63,23 +66,23 @@ impl Data {
 
     /// The replacement text for one marker.
     pub fn render(&self, marker: &Marker<'_>) -> Result<String, String> {
+        self.render_on(marker, None)
+    }
+
+    /// The replacement text for one marker on the page `page` (relative to
+    /// the book's src/), which generated links are made relative to.
+    pub fn render_on(&self, marker: &Marker<'_>, page: Option<&Path>) -> Result<String, String> {
         let id = marker.id.unwrap_or_default();
         match marker.name {
             "measured" => self.measured(id),
             "ratio" => Ok(format_ratio(self.holding(id)?.1)),
             "threshold" => Ok(format_threshold(self.holding(id)?.0.at_least)),
-            "claim" => {
-                let (claim, ratio) = self.holding(id)?;
-                Ok(format!(
-                    "claimed at least {}, measured {}: holds",
-                    format_threshold(claim.at_least),
-                    format_ratio(ratio)
-                ))
-            }
+            "claim" => self.claim_text(id),
             "chart" => self.chart(id),
             "provenance" => self.provenance(),
             "claims" => self.claims_table(),
             "noise" => self.noise_table(),
+            "ledger" => super::ledger::render(self, &self.root, page),
             other => Err(format!("no rendering for `{other}`")),
         }
     }
@@ -160,6 +163,16 @@ impl Data {
                 self.measurements_file
             )),
         }
+    }
+
+    /// What `{{#claim ID}}` prints: threshold, measured ratio, "holds".
+    pub(super) fn claim_text(&self, id: &str) -> Result<String, String> {
+        let (claim, ratio) = self.holding(id)?;
+        Ok(format!(
+            "claimed at least {}, measured {}: holds",
+            format_threshold(claim.at_least),
+            format_ratio(ratio)
+        ))
     }
 
     fn chart(&self, id: &str) -> Result<String, String> {
@@ -291,7 +304,7 @@ impl Data {
 }
 
 /// Text safe inside a markdown table cell.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 

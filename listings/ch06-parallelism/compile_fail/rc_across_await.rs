@@ -1,0 +1,19 @@
+// ANCHOR: rejected
+use std::cell::Cell;
+use std::rc::Rc;
+
+#[tokio::main]
+async fn main() {
+    let count = Rc::new(Cell::new(0));
+    let in_task = Rc::clone(&count);
+    // Rejected: the task holds an `Rc` across an `.await`, so it might resume
+    // on another worker while `count`, which shares the same unsynchronised
+    // reference count, stays on this one.
+    let task = tokio::spawn(async move {
+        tokio::task::yield_now().await;
+        in_task.set(in_task.get() + 1);
+    });
+    task.await.unwrap();
+    println!("{}", count.get());
+}
+// ANCHOR_END: rejected

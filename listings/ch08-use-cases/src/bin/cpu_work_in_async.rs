@@ -1,0 +1,306 @@
+//! CPU-bound work in async code, beside a heartbeat task that should keep
+//! beating: run inline it stops the heartbeat; moved to tokio's blocking pool,
+//! to a pool of threads of our own, or out of the way with `block_in_place`,
+//! it does not.
+
+use std::ops::Range;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+use tokio::runtime::{Builder, Runtime};
+use tokio::sync::oneshot;
+
+/// How long one piece of CPU work keeps a core busy.
+const WORK: Duration = Duration::from_millis(200);
+
+/// The heartbeat's period: `WORK / TICK`, twenty beats, fall due during the
+/// work.
+const TICK: Duration = Duration::from_millis(10);
+
+/// The heartbeat stops by itself after this many beats (100 s), if nothing
+/// has stopped it before.
+const MAX_BEATS: usize = 10_000;
+
+// ANCHOR: crunch
+/// Stands in for any CPU-bound job (hashing, compressing, parsing): it keeps
+/// the calling thread busy for `work`, with no `.await` anywhere, and returns
+/// when it started and ended.
+fn crunch(work: Duration) -> Range<Instant> {
+    let started = Instant::now();
+    let mut x = 1_u64;
+    while started.elapsed() < work {
+        x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+    }
+    started..Instant::now()
+}
+
+/// The work straight in async code: the task keeps its thread until the
+/// work is done.
+async fn inline() -> Range<Instant> {
+    crunch(WORK)
+}
+// ANCHOR_END: crunch
+
+// ANCHOR: heartbeat
+/// A task that must stay responsive, as a UI or a server's timers must: it
+/// beats every `TICK` and notes when. It says so through `running` once it
+/// has started.
+async fn heartbeat(beats: Arc<Mutex<Vec<Instant>>>, running: oneshot::Sender<()>) {
+    let mut interval = tokio::time::interval(TICK);
+    let mut running = Some(running);
+    for _ in 0..MAX_BEATS {
+        interval.tick().await;
+        beats.lock().unwrap().push(Instant::now());
+        if let Some(running) = running.take() {
+            let _ = running.send(());
+        }
+    }
+}
+
+/// Starts the heartbeat, then spawns `work` as a task beside it. Returns
+/// how many beats fell while the work was running.
+async fn beats_during<W>(work: W) -> usize
+where
+    W: Future<Output = Range<Instant>> + Send + 'static,
+{
+    let beats = Arc::new(Mutex::new(Vec::new()));
+    let (running, started) = oneshot::channel();
+    let heart = tokio::spawn(heartbeat(Arc::clone(&beats), running));
+    started.await.expect("the heartbeat started");
+    let ran = tokio::spawn(work).await.expect("the work finished");
+    heart.abort();
+    let beats = beats.lock().unwrap();
+    beats.iter().filter(|beat| ran.contains(beat)).count()
+}
+// ANCHOR_END: heartbeat
+
+// ANCHOR: spawn_blocking
+/// The work on tokio's blocking pool, a set of threads apart from the ones
+/// that run tasks. The task awaits the result and leaves its thread free.
+async fn with_spawn_blocking() -> Range<Instant> {
+    tokio::task::spawn_blocking(|| crunch(WORK))
+        .await
+        .expect("the work panicked")
+}
+// ANCHOR_END: spawn_blocking
+
+// ANCHOR: pool
+type Job = Box<dyn FnOnce() + Send>;
+
+/// OS threads of our own for CPU-bound jobs, fed through a channel.
+struct CpuPool {
+    jobs: Option<mpsc::Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl CpuPool {
+    fn new(threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let threads = (0..threads)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    loop {
+                        // The lock is held to take a job, not to run it.
+                        let next = queue.lock().unwrap().recv();
+                        // An error: the pool was dropped and the queue is empty.
+                        let Ok(job) = next else { break };
+                        // A job that panics drops its reply sender, which its
+                        // caller sees; the thread goes on with the next job.
+                        let _ = panic::catch_unwind(AssertUnwindSafe(job));
+                    }
+                })
+            })
+            .collect();
+        Self {
+            jobs: Some(jobs),
+            threads,
+        }
+    }
+
+    /// Runs `job` on one of the pool's threads. The calling task waits for
+    /// the answer on a oneshot channel, which leaves its own thread free.
+    async fn run<T, F>(&self, job: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(job());
+        });
+        let jobs = self.jobs.as_ref().expect("open until the pool is dropped");
+        jobs.send(job).expect("the pool's threads are running");
+        answer.await.expect("the job panicked")
+    }
+}
+
+impl Drop for CpuPool {
+    /// Closing the channel ends every thread's loop once the queue is empty.
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The work on the pool.
+async fn with_pool(pool: Arc<CpuPool>) -> Range<Instant> {
+    pool.run(|| crunch(WORK)).await
+}
+// ANCHOR_END: pool
+
+// ANCHOR: block_in_place
+/// The work stays on the task's own worker thread, but first that worker
+/// hands its other tasks over to a new thread. Only a multi_thread runtime
+/// can do that; on a current_thread runtime the call panics.
+async fn with_block_in_place() -> Range<Instant> {
+    let work = WORK;
+    // The closure borrows `work` from the task: it runs before
+    // `block_in_place` returns, so unlike a `spawn_blocking` closure it need
+    // not own what it uses.
+    tokio::task::block_in_place(|| crunch(work))
+}
+// ANCHOR_END: block_in_place
+
+/// Every task on the calling thread.
+fn current_thread_runtime() -> Runtime {
+    Builder::new_current_thread().enable_time().build().unwrap()
+}
+
+/// A multi_thread runtime with a single worker, so that an inline job
+/// stops it as surely as it stops a current_thread runtime.
+fn one_worker_runtime() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+fn main() {
+    let beats_due = WORK.as_millis() / TICK.as_millis();
+    println!("heartbeats during {WORK:?} of CPU work ({beats_due} due):");
+    let one = current_thread_runtime();
+    println!(
+        "  inline:                 {}",
+        one.block_on(beats_during(inline()))
+    );
+    let blocking_pool = one.block_on(beats_during(with_spawn_blocking()));
+    println!("  spawn_blocking:         {blocking_pool}");
+    let pool = Arc::new(CpuPool::new(1));
+    let own_pool = one.block_on(beats_during(with_pool(pool)));
+    println!("  a pool of our own:      {own_pool}");
+    let one_worker = one_worker_runtime();
+    let inline_on_worker = one_worker.block_on(beats_during(inline()));
+    println!("  inline, one worker:     {inline_on_worker}");
+    let in_place = one_worker.block_on(beats_during(with_block_in_place()));
+    println!("  block_in_place:         {in_place}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Of the twenty beats due during the work: generous, so that a loaded
+    /// machine that runs the heartbeat late still passes.
+    const MIN_BEATS: usize = 3;
+
+    #[test]
+    fn the_work_keeps_its_thread_busy_for_the_whole_of_work() {
+        let ran = crunch(WORK);
+        assert!(ran.end - ran.start >= WORK);
+    }
+
+    #[test]
+    fn cpu_work_in_async_code_stops_the_heartbeat() {
+        // Exactly none: the only thread is in `crunch` the whole time.
+        let runtime = current_thread_runtime();
+        assert_eq!(runtime.block_on(beats_during(inline())), 0);
+    }
+
+    #[test]
+    fn spawn_blocking_keeps_the_heartbeat_beating() {
+        let runtime = current_thread_runtime();
+        let beats = runtime.block_on(beats_during(with_spawn_blocking()));
+        assert!(beats >= MIN_BEATS, "only {beats} beats");
+    }
+
+    #[test]
+    fn a_pool_of_our_own_keeps_the_heartbeat_beating() {
+        let runtime = current_thread_runtime();
+        let pool = Arc::new(CpuPool::new(1));
+        let beats = runtime.block_on(beats_during(with_pool(pool)));
+        assert!(beats >= MIN_BEATS, "only {beats} beats");
+    }
+
+    #[test]
+    fn block_in_place_keeps_the_heartbeat_beating_where_inline_work_stops_it() {
+        let runtime = one_worker_runtime();
+        // The single worker is in `crunch`, and nothing else runs tasks.
+        assert_eq!(runtime.block_on(beats_during(inline())), 0);
+        // The worker's tasks moved to a new thread before the work began.
+        let beats = runtime.block_on(beats_during(with_block_in_place()));
+        assert!(beats >= MIN_BEATS, "only {beats} beats");
+    }
+
+    #[test]
+    fn block_in_place_refuses_a_current_thread_runtime() {
+        let runtime = current_thread_runtime();
+        let failed = runtime
+            .block_on(async { tokio::spawn(with_block_in_place()).await })
+            .unwrap_err();
+        let panic = failed.into_panic();
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        assert!(
+            message.contains("only when running on the multi-threaded runtime"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn every_answer_from_the_pool_returns_to_the_task_that_asked() {
+        let runtime = current_thread_runtime();
+        let pool = Arc::new(CpuPool::new(2));
+        let answers = runtime.block_on(async {
+            let asking: Vec<_> = (0..50_u64)
+                .map(|n| {
+                    let pool = Arc::clone(&pool);
+                    tokio::spawn(async move { (n, pool.run(move || n * n).await) })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for task in asking {
+                answers.push(task.await.unwrap());
+            }
+            answers
+        });
+        assert!(answers.iter().all(|&(n, square)| square == n * n));
+        assert_eq!(answers.len(), 50);
+    }
+
+    #[test]
+    fn a_job_that_panics_fails_its_caller_and_the_pool_goes_on() {
+        let runtime = current_thread_runtime();
+        let pool = Arc::new(CpuPool::new(1));
+        runtime.block_on(async {
+            let doomed = Arc::clone(&pool);
+            let failed =
+                tokio::spawn(
+                    async move { doomed.run(|| -> u32 { panic!("the job failed") }).await },
+                )
+                .await
+                .unwrap_err();
+            assert!(failed.is_panic());
+            // The pool's only thread survived and takes the next job.
+            assert_eq!(pool.run(|| 6 * 7).await, 42);
+        });
+    }
+}

@@ -1,0 +1,151 @@
+// ANCHOR: all
+use std::any::Any;
+use std::sync::Mutex;
+use std::thread;
+
+// ANCHOR: work
+/// Work that panics on input it was never meant to get.
+fn half(n: u32) -> u32 {
+    assert!(n.is_multiple_of(2), "half of {n}: not an even number");
+    n / 2
+}
+
+/// The text a panic was raised with. `panic!` stores a `&'static str` or a
+/// `String`, depending on whether the message had anything to format.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "(a panic without a message)"
+    }
+}
+// ANCHOR_END: work
+
+// ANCHOR: join
+/// Runs `half` on its own thread. A panic there ends that thread only:
+/// `join` returns it as an `Err` holding the panic's payload.
+fn half_on_a_thread(n: u32) -> Result<u32, String> {
+    let handle = thread::spawn(move || half(n));
+    handle
+        .join()
+        .map_err(|payload| panic_message(&*payload).to_owned())
+}
+
+/// The same on a tokio task: the runtime catches the panic and hands it to
+/// whoever awaits the `JoinHandle`, inside a `JoinError`.
+async fn half_on_a_task(n: u32) -> Result<u32, String> {
+    let handle = tokio::spawn(async move { half(n) });
+    match handle.await {
+        Ok(value) => Ok(value),
+        Err(error) if error.is_panic() => Err(panic_message(&*error.into_panic()).to_owned()),
+        Err(error) => Err(error.to_string()), // the task was cancelled
+    }
+}
+// ANCHOR_END: join
+
+// ANCHOR: scope
+/// Scoped threads are joined when the scope ends. If one of them panicked
+/// and nobody collected that panic with `join`, the scope panics in turn,
+/// in the thread that opened it.
+fn scope_with_a_panicking_thread() {
+    thread::scope(|scope| {
+        scope.spawn(|| half(7));
+        scope.spawn(|| half(8));
+    });
+}
+// ANCHOR_END: scope
+
+// ANCHOR: poison
+/// A thread that panics while it holds a lock leaves the lock poisoned:
+/// whoever locks it next is told that the data may be half-updated.
+fn panic_while_holding_a_lock() -> bool {
+    let total = Mutex::new(0);
+    thread::scope(|scope| {
+        let handle = scope.spawn(|| {
+            let mut total = total.lock().unwrap();
+            *total += half(7);
+        });
+        // Collecting the panic here keeps the scope from raising it again.
+        assert!(handle.join().is_err());
+    });
+    total.lock().is_err()
+}
+// ANCHOR_END: poison
+
+// ANCHOR: main
+fn main() {
+    // Every panic below is deliberate. The default panic hook would print a
+    // report of each one to stderr; this one prints nothing, so the output
+    // is only what `main` says about them. (The tests keep the default.)
+    std::panic::set_hook(Box::new(|_| {}));
+
+    println!("thread, half of 8: {:?}", half_on_a_thread(8));
+    println!("thread, half of 7: {:?}", half_on_a_thread(7));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let task = runtime.block_on(half_on_a_task(7));
+    println!("task, half of 7:   {task:?}");
+
+    let scope = std::panic::catch_unwind(scope_with_a_panicking_thread);
+    let scope = scope.map_err(|payload| panic_message(&*payload).to_owned());
+    println!("scope:             {scope:?}");
+
+    println!("lock poisoned:     {}", panic_while_holding_a_lock());
+    println!("main is still running");
+}
+// ANCHOR_END: main
+// ANCHOR_END: all
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_that_returns_normally_joins_with_its_value() {
+        assert_eq!(half_on_a_thread(8), Ok(4));
+    }
+
+    /// The panic stays in the spawned thread: this test's thread goes on,
+    /// and receives the exact message the panic was raised with.
+    #[test]
+    fn a_panicking_thread_joins_with_err_carrying_its_message() {
+        assert_eq!(
+            half_on_a_thread(7),
+            Err("half of 7: not an even number".to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_task_surfaces_as_a_join_error_with_its_message() {
+        let error = tokio::spawn(async { half(7) }).await.unwrap_err();
+        assert!(error.is_panic());
+        assert!(!error.is_cancelled());
+        assert_eq!(
+            panic_message(&*error.into_panic()),
+            "half of 7: not an even number"
+        );
+        // And through the listing's own function:
+        assert_eq!(
+            half_on_a_task(7).await,
+            Err("half of 7: not an even number".to_owned())
+        );
+        assert_eq!(half_on_a_task(8).await, Ok(4));
+    }
+
+    /// Checked in this process with `catch_unwind`: the scope's panic is an
+    /// ordinary unwinding panic in the calling thread, so it can be caught.
+    #[test]
+    fn a_scope_raises_a_panic_nobody_joined_when_it_ends() {
+        let payload = std::panic::catch_unwind(scope_with_a_panicking_thread).unwrap_err();
+        assert_eq!(panic_message(&*payload), "a scoped thread panicked");
+    }
+
+    #[test]
+    fn a_panic_while_holding_a_lock_poisons_it() {
+        assert!(panic_while_holding_a_lock());
+    }
+}

@@ -1,0 +1,273 @@
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+/// When the long job started and ended.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    started: Instant,
+    ended: Instant,
+}
+
+/// What the event loop did: when it started, when it handled each input,
+/// and when each progress report reached it.
+#[derive(Debug)]
+struct Seen {
+    started: Instant,
+    inputs: Vec<Instant>,
+    progress: Vec<(u32, Instant)>,
+}
+
+impl Seen {
+    fn start() -> Self {
+        Seen {
+            started: Instant::now(),
+            inputs: Vec::new(),
+            progress: Vec::new(),
+        }
+    }
+
+    fn handle_input(&mut self) {
+        self.inputs.push(Instant::now());
+    }
+
+    fn show_progress(&mut self, step: u32) {
+        self.progress.push((step, Instant::now()));
+    }
+
+    /// Inputs handled strictly while the job was running.
+    fn inputs_during(&self, job: Span) -> usize {
+        let during = |&&at: &&Instant| job.started < at && at < job.ended;
+        self.inputs.iter().filter(during).count()
+    }
+
+    /// Progress reports that reached the loop before the job had ended.
+    fn progress_during(&self, job: Span) -> usize {
+        self.progress
+            .iter()
+            .filter(|(_, at)| *at < job.ended)
+            .count()
+    }
+
+    /// The longest stretch, from the loop's start, without a handled input.
+    fn longest_gap(&self) -> Duration {
+        let times: Vec<_> = std::iter::once(self.started)
+            .chain(self.inputs.iter().copied())
+            .collect();
+        let gaps = times.windows(2).map(|pair| pair[1] - pair[0]);
+        gaps.max().unwrap_or_default()
+    }
+}
+
+// ANCHOR: job
+/// How often an input arrives that the loop must handle.
+const TICK: Duration = Duration::from_millis(5);
+
+/// The long job is `STEPS` slices of `SLICE` each.
+const STEPS: u32 = 20;
+const SLICE: Duration = Duration::from_millis(10);
+
+/// One slice of the long job. It blocks its thread, as real CPU-heavy or
+/// blocking work would.
+fn work_slice() {
+    thread::sleep(SLICE);
+}
+
+/// The long job: all its slices, reporting progress after each one.
+fn long_job(report: impl Fn(u32)) -> Span {
+    let started = Instant::now();
+    for step in 1..=STEPS {
+        work_slice();
+        report(step);
+    }
+    Span {
+        started,
+        ended: Instant::now(),
+    }
+}
+// ANCHOR_END: job
+
+// ANCHOR: thread_loop
+/// (a) A plain loop on this thread and the job on a background OS thread,
+/// which reports progress over a channel.
+fn loop_with_worker_thread() -> (Seen, Span) {
+    let mut seen = Seen::start();
+    let (progress, reports) = mpsc::channel();
+    let worker = thread::spawn(move || long_job(|step| progress.send(step).unwrap()));
+    // Bounded by the job: the loop ends when the worker has.
+    while !worker.is_finished() {
+        seen.handle_input();
+        reports.try_iter().for_each(|step| seen.show_progress(step));
+        thread::sleep(TICK);
+    }
+    let job = worker.join().unwrap();
+    reports.try_iter().for_each(|step| seen.show_progress(step));
+    (seen, job)
+}
+// ANCHOR_END: thread_loop
+
+// ANCHOR: task_loop
+/// The same loop as a task: an input every `TICK`, progress reports as they
+/// come, until the job's task ends. `start` decides where the job runs.
+/// `biased` checks the branches in order, so inputs that are due are
+/// handled before the loop notices the job has ended.
+async fn event_loop<S>(start: S) -> (Seen, Span)
+where
+    S: FnOnce(UnboundedSender<u32>) -> JoinHandle<Span>,
+{
+    let mut seen = Seen::start();
+    let (progress, mut reports) = unbounded_channel();
+    let mut job = start(progress);
+    let mut ticks = tokio::time::interval(TICK);
+    let span = loop {
+        tokio::select! {
+            biased;
+            _ = ticks.tick() => seen.handle_input(),
+            Some(step) = reports.recv() => seen.show_progress(step),
+            span = &mut job => break span.unwrap(),
+        }
+    };
+    while let Ok(step) = reports.try_recv() {
+        seen.show_progress(step);
+    }
+    (seen, span)
+}
+// ANCHOR_END: task_loop
+
+// ANCHOR: placements
+/// (b) The job on tokio's blocking pool: another OS thread does it.
+fn job_in_spawn_blocking(progress: UnboundedSender<u32>) -> JoinHandle<Span> {
+    tokio::task::spawn_blocking(move || long_job(|step| progress.send(step).unwrap()))
+}
+
+/// (c) The job in an ordinary task: it runs on the loop's own thread.
+fn job_in_a_task(progress: UnboundedSender<u32>) -> JoinHandle<Span> {
+    tokio::spawn(async move { long_job(|step| progress.send(step).unwrap()) })
+}
+
+/// (d) The job in a task that awaits between slices, handing the thread
+/// back to the loop each time.
+fn job_in_a_task_that_yields(progress: UnboundedSender<u32>) -> JoinHandle<Span> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        for step in 1..=STEPS {
+            work_slice();
+            progress.send(step).unwrap();
+            tokio::task::yield_now().await;
+        }
+        Span {
+            started,
+            ended: Instant::now(),
+        }
+    })
+}
+
+/// Runs the event loop, and the job placed by `start`, on a runtime with
+/// one thread: the single-threaded event loop of a UI or of Node.js.
+fn on_one_thread<S>(start: S) -> (Seen, Span)
+where
+    S: FnOnce(UnboundedSender<u32>) -> JoinHandle<Span>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(event_loop(start))
+}
+// ANCHOR_END: placements
+
+// ANCHOR: main
+fn main() {
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    println!(
+        "                    inputs during the job   progress during the job   frozen for the whole job"
+    );
+    let report = |label: &str, (seen, job): (Seen, Span)| {
+        println!(
+            "{label:<19} {:<23} {:<25} {}",
+            yes(seen.inputs_during(job) > 0),
+            yes(seen.progress_during(job) > 0),
+            yes(seen.longest_gap() >= job.ended - job.started),
+        );
+    };
+    report("(a) worker thread", loop_with_worker_thread());
+    report("(b) spawn_blocking", on_one_thread(job_in_spawn_blocking));
+    report("(c) plain task", on_one_thread(job_in_a_task));
+    report(
+        "(d) yielding task",
+        on_one_thread(job_in_a_task_that_yields),
+    );
+}
+// ANCHOR_END: main
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ideally about one input per `TICK` during the job's `STEPS * SLICE`.
+    /// These lower bounds ask for a small fraction of that, so a loaded
+    /// machine cannot fail them.
+    const SOME_INPUTS: usize = 5;
+    const SOME_PROGRESS: usize = 1;
+
+    fn all_steps() -> Vec<u32> {
+        (1..=STEPS).collect()
+    }
+
+    impl Seen {
+        fn steps(&self) -> Vec<u32> {
+            self.progress.iter().map(|&(step, _)| step).collect()
+        }
+    }
+
+    fn assert_responsive((seen, job): (Seen, Span)) {
+        assert_eq!(seen.steps(), all_steps());
+        let inputs = seen.inputs_during(job);
+        assert!(inputs >= SOME_INPUTS, "only {inputs} inputs during the job");
+        let progress = seen.progress_during(job);
+        assert!(
+            progress >= SOME_PROGRESS,
+            "no progress shown during the job"
+        );
+    }
+
+    #[test]
+    fn a_worker_thread_leaves_the_loop_free_to_handle_inputs() {
+        assert_responsive(loop_with_worker_thread());
+    }
+
+    #[test]
+    fn spawn_blocking_leaves_the_loop_free_to_handle_inputs() {
+        assert_responsive(on_one_thread(job_in_spawn_blocking));
+    }
+
+    #[test]
+    fn a_task_that_yields_between_slices_keeps_the_loop_responsive() {
+        assert_responsive(on_one_thread(job_in_a_task_that_yields));
+    }
+
+    /// These checks hold exactly, on any machine: the loop and the job
+    /// share one thread, so nothing the loop does can fall inside the job,
+    /// and the loop's first input after its start waits for the whole job.
+    #[test]
+    fn a_blocking_job_in_a_plain_task_freezes_the_loop() {
+        let (seen, job) = on_one_thread(job_in_a_task);
+        assert_eq!(seen.steps(), all_steps());
+        assert_eq!(seen.inputs_during(job), 0);
+        assert_eq!(seen.progress_during(job), 0);
+        // The loop went at least the whole job without handling an input.
+        assert!(seen.longest_gap() >= job.ended - job.started);
+        assert!(seen.longest_gap() >= SLICE * STEPS);
+    }
+
+    /// With yields, the loop still waits while a slice runs: responsive to
+    /// the grain of a slice, not of a tick. Its longest gap is at least
+    /// one slice (exact lower bound; no upper bound is asserted).
+    #[test]
+    fn a_yielding_task_still_holds_the_thread_for_a_whole_slice() {
+        let (seen, _) = on_one_thread(job_in_a_task_that_yields);
+        assert!(seen.longest_gap() >= SLICE);
+    }
+}
