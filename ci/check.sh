@@ -28,7 +28,7 @@ step "loom models (their own build, --cfg loom)"
 bash ci/loom.sh
 
 step "statement inventory"
-cargo run --quiet --locked -p booktools -- check-inventory
+cargo run --quiet --locked -p booktools -- check-inventory --complete
 
 step "include discipline"
 cargo run --quiet --locked -p booktools -- check-includes
@@ -41,6 +41,9 @@ cargo run --quiet --locked -p booktools -- check-claims measurements/measurement
 
 step "book"
 bash ci/build-book.sh
+
+step "reader checks: links, spelling, the book in a browser"
+bash ci/reader-checks.sh
 
 # Last, as the slowest: re-measure in criterion's short mode and check every
 # claim on the fresh figures (a failing comparison is re-measured twice first).

@@ -8,9 +8,10 @@ const ROUND_TRIPS: u64 = 1_000;
 
 // ANCHOR: os_switches
 /// How many times the kernel has taken the calling thread off its core so
-/// far, as Linux counts them in `/proc/thread-self/status`: because the
-/// thread went to sleep (`voluntary_ctxt_switches`) or because another
-/// thread got the core (`nonvoluntary_ctxt_switches`).
+/// far because the thread went to sleep, as Linux counts them in
+/// `/proc/thread-self/status` (`voluntary_ctxt_switches`). Linux also counts
+/// preemptions (`nonvoluntary_ctxt_switches`), but those depend on whatever
+/// else the machine is running, not on how two units hand over control.
 fn os_switches_so_far() -> u64 {
     let status = std::fs::read_to_string("/proc/thread-self/status").expect("Linux /proc");
     let count = |field: &str| -> u64 {
@@ -20,7 +21,7 @@ fn os_switches_so_far() -> u64 {
             .and_then(|count| count.trim().parse().ok())
             .expect("the kernel reports the count")
     };
-    count("voluntary_ctxt_switches:") + count("nonvoluntary_ctxt_switches:")
+    count("voluntary_ctxt_switches:")
 }
 // ANCHOR_END: os_switches
 
@@ -92,9 +93,9 @@ fn task_side() -> (u64, u64) {
 fn main() {
     println!("{ROUND_TRIPS} round trips");
     let os_switches = thread_side();
-    println!("  threads: the kernel took the caller's thread off its core {os_switches} times");
+    println!("  threads: the kernel put the caller's thread to sleep {os_switches} times");
     let (os_switches, polls) = task_side();
-    println!("  tasks:   the kernel took the runtime's thread off its core {os_switches} times");
+    println!("  tasks:   the kernel put the runtime's thread to sleep {os_switches} times");
     println!("           the calling task was polled {polls} times");
 }
 // ANCHOR_END: sides
@@ -107,19 +108,20 @@ mod tests {
     /// The caller's `recv` usually finds no answer yet, and the thread
     /// leaves its core until the partner has run. Seen here: about once per
     /// round trip. std's channel spins for a moment before it sleeps, so a
-    /// quick partner can now and then answer first: the bound is a half.
+    /// quick partner can now and then answer first: the bound is a fifth,
+    /// still four times the task side's.
     /// Preemption by other work only adds to the count.
     #[test]
     fn a_round_trip_between_threads_takes_the_caller_off_its_core() {
         let os_switches = thread_side();
         assert!(
-            os_switches >= ROUND_TRIPS / 2,
+            os_switches >= ROUND_TRIPS / 5,
             "{os_switches} switches in {ROUND_TRIPS} round trips"
         );
     }
 
-    /// The runtime's one thread always has a ready task, so it never sleeps.
-    /// The bound leaves room for preemption by other work on a busy machine.
+    /// The runtime's one thread always has a ready task, so it never sleeps
+    /// during the round trips; the bound leaves room for the start and end.
     #[test]
     fn a_round_trip_between_tasks_keeps_the_thread_on_its_core() {
         let (os_switches, _) = task_side();

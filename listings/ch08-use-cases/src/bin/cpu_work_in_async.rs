@@ -205,18 +205,47 @@ fn main() {
 mod tests {
     use super::*;
 
+    use std::sync::{MutexGuard, PoisonError};
+
     /// Of the twenty beats due during the work: generous, so that a loaded
     /// machine that runs the heartbeat late still passes.
     const MIN_BEATS: usize = 3;
 
+    /// A machine busy with other work may run the heartbeat's thread too
+    /// seldom in one try; a single try with `MIN_BEATS` settles the question.
+    const TRIES: usize = 3;
+
+    /// The most beats seen in up to `TRIES` tries, stopping at `MIN_BEATS`.
+    fn best_of(mut try_once: impl FnMut() -> usize) -> usize {
+        let mut best = 0;
+        for _ in 0..TRIES {
+            best = best.max(try_once());
+            if best >= MIN_BEATS {
+                break;
+            }
+        }
+        best
+    }
+
+    /// Each test keeps a core busy with `crunch`, and the harness runs tests
+    /// in parallel: they take turns, so they do not starve each other's
+    /// heartbeat of CPU time.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    fn one_at_a_time() -> MutexGuard<'static, ()> {
+        ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     #[test]
     fn the_work_keeps_its_thread_busy_for_the_whole_of_work() {
+        let _turn = one_at_a_time();
         let ran = crunch(WORK);
         assert!(ran.end - ran.start >= WORK);
     }
 
     #[test]
     fn cpu_work_in_async_code_stops_the_heartbeat() {
+        let _turn = one_at_a_time();
         // Exactly none: the only thread is in `crunch` the whole time.
         let runtime = current_thread_runtime();
         assert_eq!(runtime.block_on(beats_during(inline())), 0);
@@ -224,31 +253,35 @@ mod tests {
 
     #[test]
     fn spawn_blocking_keeps_the_heartbeat_beating() {
+        let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
-        let beats = runtime.block_on(beats_during(with_spawn_blocking()));
+        let beats = best_of(|| runtime.block_on(beats_during(with_spawn_blocking())));
         assert!(beats >= MIN_BEATS, "only {beats} beats");
     }
 
     #[test]
     fn a_pool_of_our_own_keeps_the_heartbeat_beating() {
+        let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
         let pool = Arc::new(CpuPool::new(1));
-        let beats = runtime.block_on(beats_during(with_pool(pool)));
+        let beats = best_of(|| runtime.block_on(beats_during(with_pool(Arc::clone(&pool)))));
         assert!(beats >= MIN_BEATS, "only {beats} beats");
     }
 
     #[test]
     fn block_in_place_keeps_the_heartbeat_beating_where_inline_work_stops_it() {
+        let _turn = one_at_a_time();
         let runtime = one_worker_runtime();
         // The single worker is in `crunch`, and nothing else runs tasks.
         assert_eq!(runtime.block_on(beats_during(inline())), 0);
         // The worker's tasks moved to a new thread before the work began.
-        let beats = runtime.block_on(beats_during(with_block_in_place()));
+        let beats = best_of(|| runtime.block_on(beats_during(with_block_in_place())));
         assert!(beats >= MIN_BEATS, "only {beats} beats");
     }
 
     #[test]
     fn block_in_place_refuses_a_current_thread_runtime() {
+        let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
         let failed = runtime
             .block_on(async { tokio::spawn(with_block_in_place()).await })
@@ -267,6 +300,7 @@ mod tests {
 
     #[test]
     fn every_answer_from_the_pool_returns_to_the_task_that_asked() {
+        let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
         let pool = Arc::new(CpuPool::new(2));
         let answers = runtime.block_on(async {
@@ -288,6 +322,7 @@ mod tests {
 
     #[test]
     fn a_job_that_panics_fails_its_caller_and_the_pool_goes_on() {
+        let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
         let pool = Arc::new(CpuPool::new(1));
         runtime.block_on(async {
