@@ -482,8 +482,9 @@ fn strip_indent(line: &str) -> Option<&str> {
     (line.len() - unindented.len() <= 3).then_some(unindented)
 }
 
-/// Parses an opening fence into (marker, length, info string).
-fn opening_fence(line: &str) -> Option<(char, usize, &str)> {
+/// Parses an opening fence into (marker, length, info string). Shared with
+/// the inventory check, which must skip code blocks when it looks for headings.
+pub(crate) fn opening_fence(line: &str) -> Option<(char, usize, &str)> {
     let line = strip_indent(line)?;
     let marker = line.chars().next().filter(|c| matches!(c, '`' | '~'))?;
     let len = line.len() - line.trim_start_matches(marker).len();

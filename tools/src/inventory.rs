@@ -710,7 +710,8 @@ impl Scanner {
             return;
         }
         let t = line.trim_start();
-        if let Some(fence) = fence_opening(t) {
+        if let Some((marker, len, _)) = crate::includes::opening_fence(t) {
+            let fence = (marker, len);
             self.end_paragraph();
             self.fence = Some(fence);
             return;
@@ -845,15 +846,6 @@ fn indentation(line: &str) -> usize {
         }
     }
     width
-}
-
-fn fence_opening(t: &str) -> Option<(char, usize)> {
-    let ch = t.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let len = t.chars().take_while(|c| *c == ch).count();
-    if len < 3 || (ch == '`' && t[len..].contains('`')) {
-        return None;
-    }
-    Some((ch, len))
 }
 
 /// The start of a CommonMark HTML block that ends at a blank line (types 1
