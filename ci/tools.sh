@@ -2,14 +2,18 @@
 # Installs only what is missing or at the wrong version, so warm runs skip it.
 
 MDBOOK_VERSION=0.5.4
+CARGO_MUTANTS_VERSION=27.1.0
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 # ensure_crate_bin BINARY CRATE VERSION: `cargo install --locked` unless BINARY
-# already reports VERSION.
+# already reports VERSION. A cargo subcommand (`cargo-mutants`) is asked as
+# cargo runs it, `cargo-mutants mutants --version`.
 ensure_crate_bin() {
   local bin=$1 crate=$2 version=$3
-  if ! "$bin" --version 2>/dev/null | grep -qF "$version"; then
+  local ask=("$bin")
+  case $bin in cargo-*) ask+=("${bin#cargo-}") ;; esac
+  if ! "${ask[@]}" --version 2>/dev/null | grep -qF "$version"; then
     echo "installing $crate $version (cargo install --locked; a few minutes the first time)"
     cargo install --locked --quiet "$crate" --version "=$version"
   fi
@@ -27,3 +31,4 @@ ensure_rust_component() {
 }
 
 ensure_mdbook() { ensure_crate_bin mdbook mdbook "$MDBOOK_VERSION"; }
+ensure_cargo_mutants() { ensure_crate_bin cargo-mutants cargo-mutants "$CARGO_MUTANTS_VERSION"; }

@@ -1559,6 +1559,9 @@ fn run_bounded(root: &Path, exe: &Path, args: &[&str]) -> Result<String, String>
 pub struct Options {
     /// Fail on pending statements too.
     pub complete: bool,
+    /// A skip log (`BOOK_SKIP_LOG`): list the statements whose cited tests
+    /// could not observe their property on this machine.
+    pub skipped: Option<PathBuf>,
 }
 
 /// `booktools check-inventory [--complete]` from `root`: prints each problem
@@ -1605,6 +1608,10 @@ pub fn run(root: &Path, options: &Options) -> Result<bool, String> {
             ""
         }
     );
+    if let Some(log) = &options.skipped {
+        let skips = crate::skips::load(&crate::under(root, log))?;
+        print!("{}", not_observed(&inventory, &skips));
+    }
     if !problems.is_empty() {
         eprintln!(
             "error: check-inventory: {} problem(s); see above",
@@ -1612,6 +1619,53 @@ pub fn run(root: &Path, options: &Options) -> Result<bool, String> {
         );
     }
     Ok(problems.is_empty())
+}
+
+/// The cited tests that skipped themselves, one line each under a heading,
+/// and the statements left with no observed evidence; empty when none did.
+pub fn not_observed(inventory: &Inventory, skips: &[crate::skips::Skip]) -> String {
+    let mut lines = Vec::new();
+    let mut unobserved = Vec::new();
+    for s in &inventory.statements {
+        let mut skipped_here = 0;
+        for test in &s.tests {
+            let Some(id) = TestId::parse(&test.value) else {
+                continue;
+            };
+            if let Some(skip) = skips.iter().find(|skip| crate::skips::is(skip, &id)) {
+                skipped_here += 1;
+                lines.push(format!(
+                    "  {}:{}: statement `{}` cites `{}`: skipped: {}",
+                    s.file, test.line, s.id.value, test.value, skip.reason
+                ));
+            }
+        }
+        if skipped_here > 0 && skipped_here == s.tests.len() && s.claims.is_empty() {
+            unobserved.push(format!(
+                "  {}:{}: statement `{}`: every test it cites skipped itself",
+                s.file, s.id.line, s.id.value
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut text = format!(
+        "check-inventory: {} cited test(s) not observed on this machine (skipped themselves):\n",
+        lines.len()
+    );
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if !unobserved.is_empty() {
+        text.push_str("check-inventory: statements with no evidence observed on this machine:\n");
+        for line in unobserved {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    text
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod chart;
 pub mod check_claims;
 pub mod claims;
 pub mod criterion_results;
+pub mod figures;
 pub mod includes;
 pub mod inventory;
 pub mod measure;
@@ -13,7 +14,10 @@ pub mod outputs;
 pub mod preprocess;
 pub mod provenance;
 pub mod registry;
+pub mod skips;
+pub mod thresholds;
 pub mod units;
+pub mod wording;
 
 use std::path::{Component, Path, PathBuf};
 

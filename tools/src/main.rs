@@ -13,13 +13,25 @@ commands:
   check-includes [ROOT]  check that chapters show Rust code only by including
                          listing files, that every include resolves and that
                          every listing file is shown (ROOT defaults to .)
-  check-inventory [--complete]
+  check-inventory [--complete] [--skipped LOG]
                          check inventory/*.toml: ids, verdicts, that each
                          section is a heading of a linked chapter, that each
                          claim is registered and each test exists and is not
                          ignored (builds the tests with cargo test --no-run);
-                         --complete also fails on pending statements; run
+                         --complete also fails on pending statements;
+                         --skipped lists the cited tests that skipped
+                         themselves, as LOG (BOOK_SKIP_LOG) recorded; run
                          from the repository root
+  check-figures [ROOT]   fail on a measured-looking figure (a number with a
+                         unit of time, size or ratio) typed into src/*.md or
+                         an inventory `says`, unless measurements/typed-figures.toml
+                         excuses it; an exception that excuses nothing fails too
+  check-wording [SOURCES]
+                         fail on a run of six or more words that src/*.md or
+                         an inventory `says` shares with a source article
+                         (the .txt files in SOURCES, default ../shared/sources),
+                         outside quotation marks; says it compared nothing
+                         when SOURCES does not exist
   measure [--mode full|ci] [--source ID]... [--out PATH]
                          run the sources of measurements/claims.toml (in ci
                          mode only those with in_ci = true) and write their
@@ -30,6 +42,10 @@ commands:
                          check every claim against PATH (default
                          measurements/measurements.json); --rerun N re-measures
                          the failing claims' figures in ci mode, up to N times
+  check-thresholds [NOISE]
+                         check that every claim's at_least lies between half the
+                         smallest ratio the soak saw (NOISE, default
+                         measurements/noise.json) and that ratio
   noise RUNS... [--out PATH]
                          min/median/max of each claim's ratio over several
                          measurement files (default out: measurements/noise.json)
@@ -42,7 +58,8 @@ commands:
   preprocess [supports RENDERER]
                          the mdBook preprocessor `measured` (book.toml runs it)
 
-measure, check-claims, noise, soak and outputs run from the repository root.";
+measure, check-claims, check-thresholds, noise, soak and outputs run from the
+repository root.";
 
 /// Exit code for usage and I/O errors, as opposed to 1 for problems found.
 const USAGE_OR_IO_ERROR: u8 = 2;
@@ -55,6 +72,9 @@ fn main() -> ExitCode {
     match command.as_str() {
         "check-includes" => check_includes(rest),
         "check-inventory" => check_inventory_command(rest),
+        "check-figures" => check_figures_command(rest),
+        "check-wording" => check_wording_command(rest),
+        "check-thresholds" => check_thresholds_command(rest),
         "measure" => measure_command(rest),
         "check-claims" => check_claims_command(rest),
         "noise" => noise_command(rest),
@@ -94,15 +114,58 @@ fn check_includes(args: &[String]) -> ExitCode {
 }
 
 fn check_inventory_command(args: &[String]) -> ExitCode {
-    let complete = match args {
-        [] => false,
-        [flag] if flag == "--complete" => true,
-        _ => return usage_error("check-inventory takes no arguments, or `--complete`"),
+    // `--complete` is a flag without a value; Args reads `--skipped LOG`.
+    let complete = args.iter().any(|a| a == "--complete");
+    let rest: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--complete")
+        .cloned()
+        .collect();
+    let parsed = match Args::parse(&rest, &["--skipped"]) {
+        Ok(parsed) if parsed.positional.is_empty() => parsed,
+        Ok(_) => return usage_error("check-inventory takes `--complete` and `--skipped LOG` only"),
+        Err(message) => return usage_error(&format!("check-inventory: {message}")),
     };
-    let options = booktools::inventory::Options { complete };
+    let options = booktools::inventory::Options {
+        complete,
+        skipped: parsed.last("--skipped").map(PathBuf::from),
+    };
     outcome(
         "check-inventory",
         booktools::inventory::run(Path::new("."), &options),
+    )
+}
+
+fn check_figures_command(args: &[String]) -> ExitCode {
+    let root = match args {
+        [] => ".",
+        [root] if !root.starts_with("--") => root.as_str(),
+        _ => return usage_error("check-figures takes at most one argument, ROOT"),
+    };
+    outcome("check-figures", booktools::figures::run(Path::new(root)))
+}
+
+fn check_wording_command(args: &[String]) -> ExitCode {
+    let sources = match args {
+        [] => booktools::wording::DEFAULT_SOURCES,
+        [sources] if !sources.starts_with("--") => sources.as_str(),
+        _ => return usage_error("check-wording takes at most one argument, SOURCES"),
+    };
+    outcome(
+        "check-wording",
+        booktools::wording::run(Path::new("."), Path::new(sources)),
+    )
+}
+
+fn check_thresholds_command(args: &[String]) -> ExitCode {
+    let noise = match args {
+        [] => None,
+        [path] if !path.starts_with("--") => Some(Path::new(path)),
+        _ => return usage_error("check-thresholds takes at most one argument, NOISE"),
+    };
+    outcome(
+        "check-thresholds",
+        booktools::thresholds::run(Path::new("."), noise),
     )
 }
 

@@ -146,6 +146,33 @@ fn a_valid_inventory_passes_with_a_summary() {
 }
 
 #[test]
+fn cited_tests_that_skipped_themselves_are_listed_as_not_observed() {
+    let log = "skipped: ch01-demo::demo::tests::the_answer_is_42: one CPU, nothing in parallel\n\
+               skipped: ch01_demo::tests::doubles: one CPU\n\
+               skipped: ch09-other::tests::elsewhere: not cited\n";
+    let repo = fixture().file("target/skips.log", log);
+    let output = check_inventory(&repo, &["--skipped", "target/skips.log", "--complete"]);
+    // Pending statements fail complete mode; the skips are reported all the same.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let stdout = stdout(&output);
+    let listed = "check-inventory: 2 cited test(s) not observed on this machine (skipped \
+                  themselves):\n  \
+                  inventory/ch01-demo.toml:9: statement `codemia-demo-answer` cites \
+                  `ch01-demo/demo::tests::the_answer_is_42`: skipped: one CPU, nothing in parallel\n  \
+                  inventory/ch01-demo.toml:20: statement `rehman-demo-double` cites \
+                  `ch01-demo/ch01_demo::tests::doubles`: skipped: one CPU\n\
+                  check-inventory: statements with no evidence observed on this machine:\n  \
+                  inventory/ch01-demo.toml:14: statement `rehman-demo-double`: every test it \
+                  cites skipped itself\n";
+    assert!(stdout.ends_with(listed), "{stdout}");
+
+    // An empty or missing log lists nothing.
+    let quiet = check_inventory(&repo, &["--skipped", "target/none.log"]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    assert!(!common::stdout(&quiet).contains("not observed"));
+}
+
+#[test]
 fn a_renamed_test_fails_naming_the_statement_and_the_test_id() {
     let repo = fixture().file(
         "listings/ch01-demo/src/bin/demo.rs",
