@@ -6,9 +6,10 @@ use std::rc::Rc;
 async fn main() {
     let count = Rc::new(Cell::new(0));
     let in_task = Rc::clone(&count);
-    // Rejected: the task holds an `Rc` across an `.await`, so it might resume
-    // on another worker while `count`, which shares the same unsynchronised
-    // reference count, stays on this one.
+    // Rejected: the task owns an `Rc`, and a task given to `tokio::spawn` may
+    // be polled on any worker, at its start or after any `.await`, while
+    // `count`, which shares the same unsynchronised reference count, stays
+    // on this thread.
     let task = tokio::spawn(async move {
         tokio::task::yield_now().await;
         in_task.set(in_task.get() + 1);

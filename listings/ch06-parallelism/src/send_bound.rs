@@ -3,8 +3,11 @@
 //! them, at any time until they finish.
 //!
 //! The compiler refuses a spawned task that holds an `Rc` across an
-//! `.await`. This doctest checks that it still does, with the error code of
-//! a missing `Send`:
+//! `.await`. This doctest checks only that the program still fails to
+//! compile: stable rustdoc ignores the error code after `compile_fail`.
+//! Why it fails (the future is not `Send`) is checked by chapter 7's
+//! `does_not_compile` tests, which run rustc on this file and read its
+//! message.
 //!
 //! ```compile_fail,E0277
 #![doc = include_str!("../compile_fail/rc_across_await.rs")]

@@ -58,7 +58,7 @@ pub fn rendezvous(runtime: &Runtime, tasks: usize, patience: Duration) -> Rendez
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::{cores, current_thread_runtime, multi_thread_runtime};
+    use crate::cpu::{current_thread_runtime, multi_thread_runtime};
 
     /// Long enough for a loaded machine to schedule the second worker; the
     /// multi_thread test returns as soon as both tasks meet.
@@ -66,8 +66,8 @@ mod tests {
 
     #[test]
     fn tasks_on_a_multi_thread_runtime_run_on_two_threads_at_once() {
-        if cores() < 2 {
-            eprintln!("skipped: one core, so one worker thread");
+        let test = "tasks_on_a_multi_thread_runtime_run_on_two_threads_at_once";
+        if !crate::has_cpus(&format!("{}::{test}", module_path!()), 2) {
             return;
         }
         let seen = rendezvous(&multi_thread_runtime(), 2, PATIENCE);

@@ -256,4 +256,86 @@ mod tests {
         assert_eq!(threads.len(), 6);
         assert!(threads.iter().all(|&id| id == thread::current().id()));
     }
+
+    /// The book's skip convention: a test that cannot observe its property
+    /// here says so on stderr, and in the file `BOOK_SKIP_LOG` names.
+    fn skip(test: &str, reason: &str) {
+        let line = format!(
+            "skipped: {}::{}::{test}: {reason}",
+            env!("CARGO_PKG_NAME"),
+            module_path!()
+        );
+        eprintln!("{line}");
+        if let Some(path) = std::env::var_os("BOOK_SKIP_LOG") {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap();
+            writeln!(file, "{line}").unwrap();
+        }
+    }
+
+    /// This process's threads, and what each of its open file descriptors
+    /// refers to, as Linux lists them under `/proc/self`.
+    fn threads_and_descriptors() -> Option<(usize, Vec<std::path::PathBuf>)> {
+        let threads = std::fs::read_dir("/proc/self/task").ok()?.count();
+        let fds = std::fs::read_dir("/proc/self/fd").ok()?;
+        let mut targets: Vec<_> = fds
+            .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .collect();
+        targets.sort();
+        Some((threads, targets))
+    }
+
+    /// Set in the copy of this test binary that runs the next test alone.
+    const ALONE: &str = "CH03_POLL_BY_HAND_ALONE";
+
+    /// The harness runs other tests beside this one, on threads of their
+    /// own, and some of them start threads. So the test runs itself again
+    /// in a process of its own, with nothing beside it, and counts there:
+    /// before the executor runs, inside every poll, and after.
+    #[test]
+    fn the_executor_starts_no_thread_and_opens_no_descriptor() {
+        const NAME: &str = "the_executor_starts_no_thread_and_opens_no_descriptor";
+        if std::env::var_os(ALONE).is_none() {
+            let run = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([&format!("tests::{NAME}"), "--exact", "--test-threads=1"])
+                .env(ALONE, "1")
+                .output()
+                .unwrap();
+            let (out, err) = (
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr),
+            );
+            // Pass the child's skip line, if any, on to this test's stderr.
+            eprint!("{err}");
+            assert!(run.status.success(), "{out}{err}");
+            assert!(out.contains("1 passed"), "{out}");
+            return;
+        }
+        let Some(before) = threads_and_descriptors() else {
+            skip(NAME, "no /proc/self to count threads and descriptors in");
+            return;
+        };
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let executor = Executor::default();
+        for _ in 0..3 {
+            let seen = seen.clone();
+            executor.spawn(async move {
+                seen.lock().unwrap().push(threads_and_descriptors());
+                Countdown { remaining: 2 }.await;
+                seen.lock().unwrap().push(threads_and_descriptors());
+            });
+        }
+        assert_eq!(executor.run_until_idle(), 9);
+        let after = threads_and_descriptors().unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 6);
+        for during in seen.iter() {
+            assert_eq!(during.as_ref(), Some(&before), "during a poll");
+        }
+        assert_eq!(after, before, "after the run");
+    }
 }

@@ -146,18 +146,15 @@ mod tests {
         ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn several_cores() -> bool {
-        let several = cores() >= 2;
-        if !several {
-            eprintln!("skipped: one core, so nothing can run in parallel");
-        }
-        several
+    /// Whether two CPUs are there for `test`; if not, it is reported skipped.
+    fn two_cpus(test: &str) -> bool {
+        ch06_parallelism::has_cpus(&format!("{}::{test}", module_path!()), 2)
     }
 
     #[test]
     fn two_threads_run_at_the_same_instant() {
         let _turn = one_at_a_time();
-        if !several_cores() {
+        if !two_cpus("two_threads_run_at_the_same_instant") {
             return;
         }
         let changes = best_of(|| as_threads(PATIENCE));
@@ -167,7 +164,7 @@ mod tests {
     #[test]
     fn two_tasks_on_a_multi_thread_runtime_run_at_the_same_instant() {
         let _turn = one_at_a_time();
-        if !several_cores() {
+        if !two_cpus("two_tasks_on_a_multi_thread_runtime_run_at_the_same_instant") {
             return;
         }
         let runtime = multi_thread_runtime();
