@@ -1,7 +1,7 @@
 //! `scale/*`: start n units, all alive at once, and wait for them all.
 //! Not run in CI: the largest sizes take seconds per sample.
 
-use ch04_performance::scale;
+use ch04_performance::scale::{self, Limit};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Instant;
@@ -12,17 +12,22 @@ const THREAD_COUNTS: [usize; 5] = [1, 10, 100, 1_000, 10_000];
 const TASK_COUNTS: [usize; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 
 fn bench(c: &mut Criterion) {
-    // Too many threads fails the spawn or starves the machine: stay well
-    // below what the kernel allows.
-    let safe_threads = scale::safe_thread_count().unwrap_or(1_000);
+    // A count the kernel's limits do not allow is skipped, and says why.
+    let tightest = scale::tightest_limit().expect("Linux /proc");
     let runtime = Builder::new_current_thread().build().unwrap();
 
     let mut group = c.benchmark_group("scale");
     // One iteration is already n units: few samples of one size each.
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     for n in THREAD_COUNTS {
-        if n > safe_threads {
-            println!("scale/threads/{n}: skipped, above {safe_threads}, a quarter of the limits");
+        if n > tightest.room() {
+            let Limit {
+                name,
+                limit,
+                in_use,
+                ..
+            } = &tightest;
+            println!("scale/threads/{n}: skipped: {name} is {limit}, {in_use} in use");
             continue;
         }
         group.bench_with_input(BenchmarkId::new("threads", n), &n, |b, &n| {

@@ -1,6 +1,7 @@
-//! `spawn/*`: start one unit of work and wait for it, thread versus task.
+//! `spawn/*`: start one unit of work and wait for it, thread versus task,
+//! and beside them, hand the same work to a thread that already runs.
 
-use ch04_performance::spawn;
+use ch04_performance::spawn::{self, Worker};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -15,7 +16,8 @@ fn time_tasks(runtime: &Runtime, iters: u64) -> Duration {
     let batch = runtime.spawn(async move {
         let start = Instant::now();
         for i in 0..iters {
-            black_box(spawn::task(black_box(i)).await);
+            let input = black_box(i);
+            black_box(spawn::task(async move { input + 1 }).await);
         }
         start.elapsed()
     });
@@ -23,17 +25,29 @@ fn time_tasks(runtime: &Runtime, iters: u64) -> Duration {
 }
 
 fn bench(c: &mut Criterion) {
-    // Runtimes are built once, outside every measurement.
+    // Runtimes and the worker are built once, outside every measurement.
     let current_thread = Builder::new_current_thread().build().unwrap();
     let multi_thread = Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
+    let worker = Worker::start();
 
     let mut group = c.benchmark_group("spawn");
-    group.bench_function("thread", |b| b.iter(|| spawn::thread(black_box(1))));
+    group.bench_function("thread", |b| {
+        b.iter(|| {
+            let input = black_box(1u64);
+            spawn::thread(move || input + 1)
+        })
+    });
     group.bench_function("scoped_thread", |b| {
         b.iter(|| spawn::scoped_thread(black_box(&1)))
+    });
+    group.bench_function("worker", |b| {
+        b.iter(|| {
+            let input = black_box(1u64);
+            worker.run(move || input + 1)
+        })
     });
     group.bench_function("task_current_thread", |b| {
         b.iter_custom(|iters| time_tasks(&current_thread, iters))
@@ -42,6 +56,7 @@ fn bench(c: &mut Criterion) {
         b.iter_custom(|iters| time_tasks(&multi_thread, iters))
     });
     group.finish();
+    worker.finish();
 }
 // ANCHOR_END: bench
 

@@ -1,10 +1,42 @@
 //! Passing control from one unit of work to another and back.
 //!
 //! A round trip sends a number to a partner and waits for its answer, the
-//! next number: the sender must sleep until the partner has run, so each
-//! round trip costs two switches between the units.
+//! next number: the sender must wait until the partner has run, so each
+//! round trip costs a switch to the partner and one back. Both sides use the
+//! same channel, tokio's bounded `mpsc`: threads through its blocking
+//! methods, tasks through `.await`.
 
-use std::sync::mpsc;
+use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
+use nix::unistd::Pid;
+use tokio::sync::mpsc;
+
+// ANCHOR: pin
+/// The first CPU the calling thread is allowed to run on.
+pub fn first_allowed_cpu() -> usize {
+    let allowed = sched_getaffinity(Pid::from_raw(0)).expect("Linux reports the affinity");
+    (0..CpuSet::count())
+        .find(|&cpu| allowed.is_set(cpu).unwrap_or(false))
+        .expect("a thread may run on at least one CPU")
+}
+
+/// Restricts the calling thread to `cpu` (`sched_setaffinity`, pid 0 meaning
+/// "this thread").
+pub fn pin_to(cpu: usize) {
+    let mut only = CpuSet::new();
+    only.set(cpu).expect("the CPU number is in range");
+    sched_setaffinity(Pid::from_raw(0), &only).expect("the CPU is allowed");
+}
+
+/// Runs `work` with the calling thread pinned to `cpu`, then gives the thread
+/// back every CPU it had before.
+pub fn pinned<T>(cpu: usize, work: impl FnOnce() -> T) -> T {
+    let before = sched_getaffinity(Pid::from_raw(0)).expect("Linux reports the affinity");
+    pin_to(cpu);
+    let result = work();
+    sched_setaffinity(Pid::from_raw(0), &before).expect("the old CPUs are still allowed");
+    result
+}
+// ANCHOR_END: pin
 
 // ANCHOR: thread_round_trip
 /// A caller and a partner thread joined by two channels, one each way.
@@ -15,15 +47,19 @@ pub struct ThreadPingPong {
 }
 
 impl ThreadPingPong {
-    /// Starts the partner thread once; every round trip reuses it.
-    pub fn start() -> Self {
-        let (to_partner, inbox) = mpsc::channel();
-        let (outbox, from_partner) = mpsc::channel();
+    /// Starts the partner thread once; every round trip reuses it. With
+    /// `Some(cpu)`, the partner pins itself to that CPU.
+    pub fn start(cpu: Option<usize>) -> Self {
+        let (to_partner, mut inbox) = mpsc::channel(1);
+        let (outbox, from_partner) = mpsc::channel(1);
         let partner = std::thread::spawn(move || {
+            if let Some(cpu) = cpu {
+                pin_to(cpu);
+            }
             let mut answered = 0;
             // Ends when the caller hangs up: `inbox` then yields `None`.
-            for message in inbox {
-                if outbox.send(message + 1).is_err() {
+            while let Some(message) = inbox.blocking_recv() {
+                if outbox.blocking_send(message + 1).is_err() {
                     break; // the caller is gone
                 }
                 answered += 1;
@@ -39,8 +75,11 @@ impl ThreadPingPong {
 
     /// Sends `message` and blocks until the partner answers.
     pub fn round_trip(&mut self, message: u64) -> u64 {
-        self.to_partner.send(message).expect("the partner is alive");
-        self.from_partner.recv().expect("the partner answers")
+        let sent = self.to_partner.blocking_send(message);
+        sent.expect("the partner is alive");
+        self.from_partner
+            .blocking_recv()
+            .expect("the partner answers")
     }
 
     /// Hangs up and returns how many messages the partner answered.
@@ -52,19 +91,19 @@ impl ThreadPingPong {
 // ANCHOR_END: thread_round_trip
 
 // ANCHOR: task_round_trip
-/// The same with tokio's channels and a partner task, which shares the
-/// caller's runtime thread when the runtime is a current_thread one.
+/// The same with a partner task, which shares the caller's runtime thread
+/// when the runtime is a current_thread one.
 pub struct TaskPingPong {
-    to_partner: tokio::sync::mpsc::Sender<u64>,
-    from_partner: tokio::sync::mpsc::Receiver<u64>,
+    to_partner: mpsc::Sender<u64>,
+    from_partner: mpsc::Receiver<u64>,
     partner: tokio::task::JoinHandle<u64>,
 }
 
 impl TaskPingPong {
     /// Spawns the partner task; call it inside the runtime.
     pub fn start() -> Self {
-        let (to_partner, mut inbox) = tokio::sync::mpsc::channel(1);
-        let (outbox, from_partner) = tokio::sync::mpsc::channel(1);
+        let (to_partner, mut inbox) = mpsc::channel(1);
+        let (outbox, from_partner) = mpsc::channel(1);
         let partner = tokio::spawn(async move {
             let mut answered = 0;
             while let Some(message) = inbox.recv().await {
@@ -84,10 +123,8 @@ impl TaskPingPong {
 
     /// Sends `message` and waits, without blocking the thread, for the answer.
     pub async fn round_trip(&mut self, message: u64) -> u64 {
-        self.to_partner
-            .send(message)
-            .await
-            .expect("the partner is alive");
+        let sent = self.to_partner.send(message).await;
+        sent.expect("the partner is alive");
         self.from_partner.recv().await.expect("the partner answers")
     }
 
@@ -129,13 +166,56 @@ mod tests {
             .unwrap()
     }
 
+    /// The CPUs the calling thread may use, as a list.
+    fn allowed_cpus() -> Vec<usize> {
+        let set = sched_getaffinity(Pid::from_raw(0)).unwrap();
+        (0..CpuSet::count())
+            .filter(|&cpu| set.is_set(cpu).unwrap())
+            .collect()
+    }
+
+    /// Pinned to the first and then to the second allowed CPU, the thread
+    /// finds that CPU first. Needs two CPUs to tell "first allowed" from
+    /// "CPU 0".
+    #[test]
+    fn the_first_allowed_cpu_follows_the_threads_affinity() {
+        if crate::skip_unless_cpus(
+            2,
+            "switch::tests::the_first_allowed_cpu_follows_the_threads_affinity",
+        ) {
+            return;
+        }
+        let cpus = allowed_cpus();
+        for cpu in [cpus[0], cpus[1]] {
+            let found = std::thread::spawn(move || pinned(cpu, first_allowed_cpu));
+            assert_eq!(found.join().unwrap(), cpu);
+        }
+    }
+
     #[test]
     fn the_partner_thread_answers_each_message_and_counts_them() {
-        let mut pair = ThreadPingPong::start();
+        let mut pair = ThreadPingPong::start(None);
         for message in 0..1_000 {
             assert_eq!(pair.round_trip(message), message + 1);
         }
         assert_eq!(pair.finish(), 1_000);
+    }
+
+    #[test]
+    fn a_pinned_pair_answers_too_and_the_caller_gets_its_cpus_back() {
+        let before = allowed_cpus();
+        let cpu = first_allowed_cpu();
+        assert_eq!(cpu, before[0]);
+        let answered = pinned(cpu, || {
+            assert_eq!(allowed_cpus(), vec![cpu]);
+            let mut pair = ThreadPingPong::start(Some(cpu));
+            for message in 0..100 {
+                assert_eq!(pair.round_trip(message), message + 1);
+            }
+            pair.finish()
+        });
+        assert_eq!(answered, 100);
+        assert_eq!(allowed_cpus(), before);
     }
 
     #[test]
@@ -147,6 +227,25 @@ mod tests {
                 assert_eq!(pair.round_trip(message).await, message + 1);
             }
             pair.finish().await
+        });
+        assert_eq!(answered, 1_000);
+    }
+
+    #[test]
+    fn the_task_pair_also_answers_on_a_multi_thread_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let answered = runtime.block_on(async {
+            let batch = tokio::spawn(async {
+                let mut pair = TaskPingPong::start();
+                for message in 0..1_000 {
+                    assert_eq!(pair.round_trip(message).await, message + 1);
+                }
+                pair.finish().await
+            });
+            batch.await.unwrap()
         });
         assert_eq!(answered, 1_000);
     }

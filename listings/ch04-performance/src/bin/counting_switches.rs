@@ -1,5 +1,4 @@
-// ANCHOR: all
-use ch04_performance::switch::{TaskPingPong, ThreadPingPong};
+use ch04_performance::switch::{self, TaskPingPong, ThreadPingPong};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -8,11 +7,10 @@ const ROUND_TRIPS: u64 = 1_000;
 
 // ANCHOR: os_switches
 /// How many times the kernel has taken the calling thread off its core so
-/// far because the thread went to sleep, as Linux counts them in
-/// `/proc/thread-self/status` (`voluntary_ctxt_switches`). Linux also counts
-/// preemptions (`nonvoluntary_ctxt_switches`), but those depend on whatever
-/// else the machine is running, not on how two units hand over control.
-fn os_switches_so_far() -> u64 {
+/// far, as Linux counts them in `/proc/thread-self/status`: because the
+/// thread went to sleep (`voluntary_ctxt_switches`), and because the
+/// scheduler preempted it (`nonvoluntary_ctxt_switches`).
+fn os_switches_so_far() -> Switches {
     let status = std::fs::read_to_string("/proc/thread-self/status").expect("Linux /proc");
     let count = |field: &str| -> u64 {
         status
@@ -21,7 +19,26 @@ fn os_switches_so_far() -> u64 {
             .and_then(|count| count.trim().parse().ok())
             .expect("the kernel reports the count")
     };
-    count("voluntary_ctxt_switches:")
+    Switches {
+        slept: count("voluntary_ctxt_switches:"),
+        preempted: count("nonvoluntary_ctxt_switches:"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Switches {
+    slept: u64,
+    preempted: u64,
+}
+
+impl std::ops::Sub for Switches {
+    type Output = Switches;
+    fn sub(self, earlier: Switches) -> Switches {
+        Switches {
+            slept: self.slept - earlier.slept,
+            preempted: self.preempted - earlier.preempted,
+        }
+    }
 }
 // ANCHOR_END: os_switches
 
@@ -55,23 +72,30 @@ fn count_polls<F: Future>(future: F) -> CountPolls<F> {
 
 // ANCHOR: sides
 /// `ROUND_TRIPS` round trips between this thread and a partner thread, the
-/// pair the `switch` benchmark times. Returns how many times the kernel took
-/// this thread off its core meanwhile.
-fn thread_side() -> u64 {
-    let mut pair = ThreadPingPong::start();
-    let before = os_switches_so_far();
-    for message in 0..ROUND_TRIPS {
-        assert_eq!(pair.round_trip(message), message + 1);
+/// pair the `switch` benchmark times; with `Some(cpu)`, both threads are
+/// pinned to that CPU. Returns how often the kernel switched this thread
+/// out meanwhile.
+fn thread_side(cpu: Option<usize>) -> Switches {
+    let round_trips = || {
+        let mut pair = ThreadPingPong::start(cpu);
+        let before = os_switches_so_far();
+        for message in 0..ROUND_TRIPS {
+            assert_eq!(pair.round_trip(message), message + 1);
+        }
+        let os_switches = os_switches_so_far() - before;
+        assert_eq!(pair.finish(), ROUND_TRIPS);
+        os_switches
+    };
+    match cpu {
+        Some(cpu) => switch::pinned(cpu, round_trips),
+        None => round_trips(),
     }
-    let os_switches = os_switches_so_far() - before;
-    assert_eq!(pair.finish(), ROUND_TRIPS);
-    os_switches
 }
 
 /// The same between two tasks on a runtime whose only thread is this one.
 /// Returns the kernel's count for this thread, and how many times the
 /// calling task was polled.
-fn task_side() -> (u64, u64) {
+fn task_side() -> (Switches, u64) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -91,32 +115,45 @@ fn task_side() -> (u64, u64) {
 }
 
 fn main() {
-    println!("{ROUND_TRIPS} round trips");
-    let os_switches = thread_side();
-    println!("  threads: the kernel put the caller's thread to sleep {os_switches} times");
-    let (os_switches, polls) = task_side();
-    println!("  tasks:   the kernel put the runtime's thread to sleep {os_switches} times");
-    println!("           the calling task was polled {polls} times");
+    println!("{ROUND_TRIPS} round trips; the kernel switched the caller out:");
+    let Switches { slept, preempted } = thread_side(None);
+    println!("  threads:          slept {slept} times, preempted {preempted} times");
+    let one_cpu = switch::first_allowed_cpu();
+    let Switches { slept, preempted } = thread_side(Some(one_cpu));
+    println!("  threads, one CPU: slept {slept} times, preempted {preempted} times");
+    let (Switches { slept, preempted }, polls) = task_side();
+    println!("  tasks:            slept {slept} times, preempted {preempted} times");
+    println!("  and the calling task was polled {polls} times");
 }
 // ANCHOR_END: sides
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The caller's `recv` usually finds no answer yet, and the thread
-    /// leaves its core until the partner has run. Seen here: about once per
-    /// round trip. std's channel spins for a moment before it sleeps, so a
-    /// quick partner can now and then answer first: the bound is a fifth,
-    /// still four times the task side's.
+    /// Unpinned, the partner may run on the other CPU. The caller's
+    /// `blocking_recv` usually finds no answer yet and sleeps; but when
+    /// both threads happen to be awake at once, an answer can arrive before
+    /// the caller gets to sleep, so the bound is half the round trips.
     /// Preemption by other work only adds to the count.
     #[test]
     fn a_round_trip_between_threads_takes_the_caller_off_its_core() {
-        let os_switches = thread_side();
+        let os_switches = thread_side(None);
         assert!(
-            os_switches >= ROUND_TRIPS / 5,
-            "{os_switches} switches in {ROUND_TRIPS} round trips"
+            os_switches.slept + os_switches.preempted >= ROUND_TRIPS / 2,
+            "{os_switches:?} in {ROUND_TRIPS} round trips"
+        );
+    }
+
+    /// Pinned to one CPU, the partner can only run once the caller is off
+    /// it: the kernel switches the caller out at least once per round trip,
+    /// as often as the calling task is switched out on the task side.
+    #[test]
+    fn on_one_cpu_every_round_trip_between_threads_switches_the_caller_out() {
+        let os_switches = thread_side(Some(switch::first_allowed_cpu()));
+        assert!(
+            os_switches.slept + os_switches.preempted >= ROUND_TRIPS,
+            "{os_switches:?} in {ROUND_TRIPS} round trips"
         );
     }
 
@@ -126,8 +163,8 @@ mod tests {
     fn a_round_trip_between_tasks_keeps_the_thread_on_its_core() {
         let (os_switches, _) = task_side();
         assert!(
-            os_switches <= ROUND_TRIPS / 20,
-            "{os_switches} switches in {ROUND_TRIPS} round trips"
+            os_switches.slept <= ROUND_TRIPS / 20,
+            "{os_switches:?} in {ROUND_TRIPS} round trips"
         );
     }
 
@@ -137,6 +174,39 @@ mod tests {
     fn each_round_trip_between_tasks_switches_the_caller_out_and_in_once() {
         let (_, polls) = task_side();
         assert_eq!(polls, ROUND_TRIPS + 1);
+    }
+
+    #[test]
+    fn switches_subtract_field_by_field() {
+        let later = Switches {
+            slept: 10,
+            preempted: 7,
+        };
+        let earlier = Switches {
+            slept: 4,
+            preempted: 3,
+        };
+        let expected = Switches {
+            slept: 6,
+            preempted: 4,
+        };
+        assert_eq!(later - earlier, expected);
+    }
+
+    /// A thread that sleeps five times is switched out, asleep, five times
+    /// (give or take a preemption): the count is a difference, measured on a
+    /// thread that had already slept before.
+    #[test]
+    fn the_kernel_counts_each_sleep_of_a_thread() {
+        let counted = std::thread::spawn(|| {
+            let nap = || std::thread::sleep(std::time::Duration::from_millis(1));
+            (0..20).for_each(|_| nap());
+            let before = os_switches_so_far();
+            (0..5).for_each(|_| nap());
+            os_switches_so_far() - before
+        });
+        let counted = counted.join().unwrap();
+        assert!((5..=7).contains(&counted.slept), "{counted:?}");
     }
 
     #[test]
