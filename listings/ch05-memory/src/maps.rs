@@ -6,7 +6,9 @@
 /// A thread's stack mapping, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackMapping {
-    /// The readable, writable mapping that holds the stack.
+    /// Where the readable, writable mapping that holds the stack begins.
+    pub start: u64,
+    /// Its size.
     pub size: u64,
     /// The inaccessible mapping right below it, which turns an overflow into
     /// a crash instead of a silent overwrite; 0 if there is none.
@@ -34,9 +36,46 @@ pub fn stack_mapping(maps: &str, address: u64) -> Option<StackMapping> {
         .find(|&&(_, below_end, inaccessible)| below_end == start && inaccessible)
         .map_or(0, |&(below_start, below_end, _)| below_end - below_start);
     Some(StackMapping {
+        start,
         size: end - start,
         guard,
     })
+}
+
+/// What the kernel holds in RAM for one mapping, in bytes, from
+/// `/proc/<pid>/smaps`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MappingResident {
+    /// `Rss`: the mapping's pages that are resident.
+    pub resident: u64,
+    /// `AnonHugePages`: how much of that is transparent huge pages.
+    pub huge: u64,
+}
+
+/// Finds the mapping that starts at `start` in the text of
+/// `/proc/<pid>/smaps` and reads its resident size.
+pub fn mapping_resident(smaps: &str, start: u64) -> Option<MappingResident> {
+    let header = format!("{start:08x}-");
+    let mut lines = smaps.lines().skip_while(|line| !line.starts_with(&header));
+    lines.next()?;
+    let mut found = MappingResident::default();
+    // The fields run until the next mapping's header, `start-end perms ...`.
+    let is_field = |line: &&str| {
+        line.split_whitespace()
+            .next()
+            .is_some_and(|f| f.ends_with(':'))
+    };
+    for line in lines.take_while(is_field) {
+        let mut fields = line.split_whitespace();
+        let name = fields.next();
+        let kib = fields.next().and_then(|kib| kib.parse::<u64>().ok());
+        match (name, kib) {
+            (Some("Rss:"), Some(kib)) => found.resident = kib * 1024,
+            (Some("AnonHugePages:"), Some(kib)) => found.huge = kib * 1024,
+            _ => {}
+        }
+    }
+    Some(found)
 }
 
 /// Starts `threads` threads with Rust's default settings, all alive at
@@ -58,15 +97,11 @@ pub fn default_thread_stack(threads: usize) -> std::io::Result<Option<StackMappi
                 })
             })
             .collect();
-        let mut smallest: Option<StackMapping> = None;
+        let mut found = Vec::new();
         for handle in handles {
-            let found = handle.join().expect("the thread does not panic")?;
-            smallest = match (smallest, found) {
-                (Some(a), Some(b)) => Some(if b.size < a.size { b } else { a }),
-                (a, b) => a.or(b),
-            };
+            found.extend(handle.join().expect("the thread does not panic")?);
         }
-        Ok(smallest)
+        Ok(found.into_iter().min_by_key(|stack| stack.size))
     })
 }
 // ANCHOR_END: stack
@@ -91,10 +126,17 @@ mod tests {
         assert_eq!(
             stack,
             StackMapping {
+                start: 0x7f1e_31e0_0000,
                 size: 2 * 1024 * 1024,
                 guard: 4096,
             }
         );
+    }
+
+    #[test]
+    fn a_mapping_ends_just_before_the_next_one_starts() {
+        let next = stack_mapping(FIXTURE, 0x7f1e_3200_0000).unwrap();
+        assert_eq!((next.start, next.size), (0x7f1e_3200_0000, 0x28000));
     }
 
     #[test]
@@ -104,6 +146,45 @@ mod tests {
         assert_eq!(heap.size, 0x21000);
     }
 
+    const SMAPS: &str = "\
+7f1e31dff000-7f1e31e00000 ---p 00000000 00:00 0
+Size:                  4 kB
+Rss:                   0 kB
+7f1e31e00000-7f1e32000000 rw-p 00000000 00:00 0
+Size:               2048 kB
+Rss:                   8 kB
+Pss:                   8 kB
+AnonHugePages:         0 kB
+THPeligible:           0
+VmFlags: rd wr mr mw me ac
+7f1e32000000-7f1e32200000 rw-p 00000000 00:00 0
+Size:               2048 kB
+Rss:                2048 kB
+AnonHugePages:      2048 kB
+VmFlags: rd wr mr mw me ac
+";
+
+    #[test]
+    fn a_mappings_resident_size_is_read_from_its_own_fields() {
+        let stack = mapping_resident(SMAPS, 0x7f1e_31e0_0000).unwrap();
+        assert_eq!(
+            stack,
+            MappingResident {
+                resident: 8 * 1024,
+                huge: 0
+            }
+        );
+        let huge = mapping_resident(SMAPS, 0x7f1e_3200_0000).unwrap();
+        assert_eq!(
+            huge,
+            MappingResident {
+                resident: 2048 * 1024,
+                huge: 2048 * 1024
+            }
+        );
+        assert_eq!(mapping_resident(SMAPS, 0x7f1e_3100_0000), None);
+    }
+
     #[test]
     fn an_unmapped_address_is_not_found() {
         assert_eq!(stack_mapping(FIXTURE, 0x1000), None);
@@ -111,6 +192,7 @@ mod tests {
 
     #[test]
     fn a_spawned_thread_gets_a_guarded_stack_of_the_default_size() {
+        let _alone = crate::alone();
         let stack = default_thread_stack(8).unwrap().expect("stack found");
         assert!(stack.guard >= 4096, "{stack:?}");
         assert_eq!(stack.size % 4096, 0);

@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct ParkedThreads {
     gate: Arc<Gate>,
     handles: Vec<std::thread::JoinHandle<()>>,
+    /// `None` for Rust's default stack size.
+    stack_size: Option<usize>,
 }
 
 #[derive(Default)]
@@ -25,6 +27,8 @@ struct Gate {
 struct GateState {
     parked: usize,
     open: bool,
+    /// The address of a local of each parked thread: a place on its stack.
+    stacks: Vec<u64>,
 }
 
 impl ParkedThreads {
@@ -32,17 +36,30 @@ impl ParkedThreads {
         ParkedThreads {
             gate: Arc::default(),
             handles: Vec::new(),
+            stack_size: None,
         }
     }
 
-    /// Starts `more` threads with Rust's default settings and returns once
-    /// every thread started so far is parked. If the system refuses a
-    /// thread, returns that error; the threads already started stay parked.
+    /// Threads started from now on get stacks of `bytes` (rounded up to
+    /// what the platform allows) instead of Rust's default.
+    pub fn with_stack_size(bytes: usize) -> Self {
+        let mut threads = Self::new();
+        threads.stack_size = Some(bytes);
+        threads
+    }
+
+    /// Starts `more` threads and returns once every thread started so far
+    /// is parked. If the system refuses a thread, returns that error; the
+    /// threads already started stay parked.
     pub fn park_more(&mut self, more: usize) -> std::io::Result<()> {
         let mut refused = None;
         for _ in 0..more {
             let gate = Arc::clone(&self.gate);
-            match std::thread::Builder::new().spawn(move || gate.park()) {
+            let mut builder = std::thread::Builder::new();
+            if let Some(bytes) = self.stack_size {
+                builder = builder.stack_size(bytes);
+            }
+            match builder.spawn(move || gate.park()) {
                 Ok(handle) => self.handles.push(handle),
                 Err(error) => {
                     refused = Some(error);
@@ -57,6 +74,11 @@ impl ParkedThreads {
     /// How many threads are parked.
     pub fn len(&self) -> usize {
         self.handles.len()
+    }
+
+    /// An address on the stack of each parked thread.
+    pub fn stacks(&self) -> Vec<u64> {
+        self.gate.state.lock().unwrap().stacks.clone()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -81,10 +103,13 @@ impl ParkedThreads {
 }
 
 impl Gate {
-    /// What each thread runs: check in, then sleep until the gate opens.
+    /// What each thread runs: check in, with an address on its own stack,
+    /// then sleep until the gate opens.
     fn park(&self) {
+        let on_the_stack = 0u8;
         let mut state = self.state.lock().unwrap();
         state.parked += 1;
+        state.stacks.push((&raw const on_the_stack).addr() as u64);
         self.parked.notify_one();
         let _open = self.opened.wait_while(state, |s| !s.open).unwrap();
     }
@@ -203,36 +228,74 @@ pub fn safe_thread_count() -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::maps::default_thread_stack;
+    use crate::alone;
+    use crate::kernel::read_kernel_memory;
+    use crate::maps::{StackMapping, stack_mapping};
     use crate::rss::read_status;
 
-    const MIB: u64 = 1024 * 1024;
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
 
     #[test]
     fn parked_threads_stay_alive_until_released() {
+        let _alone = alone();
         let mut threads = ParkedThreads::new();
+        assert!(threads.is_empty());
         threads.park_more(10).unwrap();
+        assert!(!threads.is_empty());
         threads.park_more(6).unwrap();
         assert_eq!(threads.len(), 16);
         assert_eq!(threads.gate.state.lock().unwrap().parked, 16);
+        assert_eq!(threads.stacks().len(), 16);
         assert_eq!(threads.release(), 16);
     }
 
+    /// The mapping that holds each parked thread's stack.
+    fn stack_mappings(threads: &ParkedThreads) -> Vec<StackMapping> {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let found = threads
+            .stacks()
+            .into_iter()
+            .map(|a| stack_mapping(&maps, a));
+        found
+            .map(|mapping| mapping.expect("a mapping holds the stack"))
+            .collect()
+    }
+
     #[test]
-    fn each_parked_thread_reserves_at_least_a_mebibyte_of_address_space() {
-        // Other tests run alongside and may free a few stacks meanwhile,
-        // hence half of the 2 MiB default as the bound.
-        let before = read_status().unwrap();
+    fn every_parked_thread_has_a_guarded_stack_mapping_of_its_own_of_the_default_size() {
+        let _alone = alone();
         let mut threads = ParkedThreads::new();
-        threads.park_more(64).unwrap();
-        let after = read_status().unwrap();
-        let grown = after.virtual_size.saturating_sub(before.virtual_size);
-        assert!(grown >= 64 * MIB, "64 threads added only {grown} bytes");
-        assert_eq!(threads.release(), 64);
+        threads.park_more(32).unwrap();
+        let stacks = stack_mappings(&threads);
+        let mut starts: Vec<u64> = stacks.iter().map(|s| s.start).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        assert_eq!(starts.len(), 32, "{stacks:?}");
+        // Rust's documented default, unless RUST_MIN_STACK asks for another.
+        // A mapping merged with a neighbour would only look bigger.
+        if std::env::var_os("RUST_MIN_STACK").is_none() {
+            let smallest = stacks.iter().map(|s| s.size).min().unwrap();
+            assert_eq!(smallest, 2 * MIB, "{stacks:?}");
+        }
+        assert!(stacks.iter().all(|s| s.guard >= 4 * KIB), "{stacks:?}");
+        assert_eq!(threads.release(), 32);
+    }
+
+    #[test]
+    fn a_thread_asked_for_a_small_stack_maps_only_that_much() {
+        let _alone = alone();
+        let mut threads = ParkedThreads::with_stack_size(64 * 1024);
+        threads.park_more(32).unwrap();
+        for stack in stack_mappings(&threads) {
+            assert!((64 * KIB..128 * KIB).contains(&stack.size), "{stack:?}");
+        }
+        assert_eq!(threads.release(), 32);
     }
 
     #[test]
     fn every_added_task_starts_and_stays_pending() {
+        let _alone = alone();
         let mut tasks = PendingTasks::new().unwrap();
         assert!(tasks.is_empty());
         assert_eq!(tasks.add(1_000), 1_000);
@@ -240,16 +303,56 @@ mod tests {
         assert_eq!(tasks.len(), 1_500);
     }
 
+    /// Resident bytes each of `n` more threads adds, after a first round of
+    /// threads has set up what the C library keeps for threads.
+    fn resident_per_thread(n: usize) -> u64 {
+        ParkedThreads::new().park_more(32).unwrap();
+        let mut threads = ParkedThreads::new();
+        let before = read_status().unwrap().resident;
+        threads.park_more(n).unwrap();
+        let after = read_status().unwrap().resident;
+        threads.release();
+        after.saturating_sub(before) / n as u64
+    }
+
+    /// The same for pending tasks, after a first batch.
+    fn resident_per_task(n: usize) -> u64 {
+        let mut tasks = PendingTasks::new().unwrap();
+        tasks.add(n / 10);
+        let before = read_status().unwrap().resident;
+        tasks.add(n);
+        let after = read_status().unwrap().resident;
+        after.saturating_sub(before) / n as u64
+    }
+
     #[test]
-    fn a_pending_tasks_future_is_far_smaller_than_a_threads_stack() {
-        let future = sleeper(Arc::default());
-        let future_size = std::mem::size_of_val(&future) as u64;
-        let stack = default_thread_stack(2).unwrap().expect("stack found");
-        assert!(
-            future_size * 1_000 < stack.size,
-            "future {future_size} B, stack {} B",
-            stack.size
-        );
+    fn a_pending_task_keeps_far_less_resident_memory_than_a_parked_thread() {
+        let _alone = alone();
+        let thread = resident_per_thread(256);
+        let task = resident_per_task(4_096);
+        // A thread keeps at least the pages of its stack it has touched.
+        assert!(thread >= 4 * KIB, "thread {thread} B");
+        assert!(thread >= 8 * task, "thread {thread} B, task {task} B");
+    }
+
+    #[test]
+    fn each_parked_thread_adds_kernel_memory_that_its_resident_size_leaves_out() {
+        let _alone = alone();
+        let n = 256;
+        let (status, kernel) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        let mut threads = ParkedThreads::new();
+        threads.park_more(n).unwrap();
+        let (status_after, kernel_after) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        threads.release();
+        let per_thread = |before: u64, after: u64| after.saturating_sub(before) / n as u64;
+        // x86_64 and AArch64 kernels give each thread a 16 KiB stack of their
+        // own; the bound leaves room for other processes ending threads.
+        let kernel_stack = per_thread(kernel.kernel_stack, kernel_after.kernel_stack);
+        assert!(kernel_stack >= 8 * KIB, "{kernel_stack} B per thread");
+        // Each default stack sits in its own 2 MiB region, which needs a
+        // page table of its own once touched: 4 KiB on x86_64.
+        let page_tables = per_thread(status.page_tables, status_after.page_tables);
+        assert!(page_tables >= 2 * KIB, "{page_tables} B per thread");
     }
 
     #[test]

@@ -8,6 +8,9 @@ pub struct Status {
     pub resident: u64,
     /// `VmSize`: every mapping, reserved address space included.
     pub virtual_size: u64,
+    /// `VmPTE`: the kernel's page tables for this process, which map its
+    /// virtual pages to physical ones; kernel memory, not in `VmRSS`.
+    pub page_tables: u64,
     /// `Threads`: how many threads the process has.
     pub threads: u64,
 }
@@ -26,6 +29,7 @@ pub fn parse_status(text: &str) -> Option<Status> {
     Some(Status {
         resident: field("VmRSS")? * 1024,
         virtual_size: field("VmSize")? * 1024,
+        page_tables: field("VmPTE")? * 1024,
         threads: field("Threads")?,
     })
 }
@@ -33,7 +37,7 @@ pub fn parse_status(text: &str) -> Option<Status> {
 /// Reads the status of the calling process now.
 pub fn read_status() -> std::io::Result<Status> {
     let text = std::fs::read_to_string("/proc/self/status")?;
-    parse_status(&text).ok_or_else(|| std::io::Error::other("no VmRSS/VmSize/Threads"))
+    parse_status(&text).ok_or_else(|| std::io::Error::other("no VmRSS/VmSize/VmPTE/Threads"))
 }
 // ANCHOR_END: status
 
@@ -52,6 +56,7 @@ VmLck:\t       0 kB
 VmHWM:\t    4096 kB
 VmRSS:\t    3072 kB
 RssAnon:\t     512 kB
+VmPTE:\t      88 kB
 Threads:\t3
 ";
 
@@ -63,6 +68,7 @@ Threads:\t3
             Status {
                 resident: 3072 * 1024,
                 virtual_size: 18432 * 1024,
+                page_tables: 88 * 1024,
                 threads: 3,
             }
         );

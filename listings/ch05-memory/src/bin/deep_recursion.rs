@@ -1,4 +1,3 @@
-// ANCHOR: all
 use std::hint::black_box;
 use std::pin::Pin;
 
@@ -104,13 +103,63 @@ fn main() {
     println!("{recursion:?}: {levels} levels on a stack of {SMALL_STACK} bytes");
 }
 // ANCHOR_END: run
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
     use std::process::{Command, Output, Stdio};
     use std::time::Duration;
+
+    /// Every heap allocation of the tests goes through a counter.
+    #[global_allocator]
+    static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
+
+    /// Every test but `child` holds this lock, so that none allocates while
+    /// another counts allocations.
+    fn alone() -> std::sync::MutexGuard<'static, ()> {
+        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Heap allocations made while `recursion` runs `depth` levels deep on
+    /// a runtime built beforehand: the fewest over five runs, since the test
+    /// harness may allocate meanwhile, which only adds to a count.
+    fn allocations(recursion: Recursion, depth: u64) -> usize {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let runs = (0..5).map(|_| {
+            let before = GLOBAL.stats().allocations;
+            let levels = match recursion {
+                Recursion::Plain => on_the_stack(depth),
+                Recursion::Boxed => runtime.block_on(boxed(depth)),
+                Recursion::Tasks => runtime.block_on(in_tasks(depth)),
+            };
+            assert_eq!(levels, depth + 1);
+            GLOBAL.stats().allocations - before
+        });
+        runs.min().expect("five runs")
+    }
+
+    #[test]
+    fn each_level_costs_one_allocation_boxed_and_two_as_a_task() {
+        let _alone = alone();
+        let per_level = |recursion| {
+            let (shallow, deep) = (allocations(recursion, 100), allocations(recursion, 300));
+            assert_eq!(
+                (deep - shallow) % 200,
+                0,
+                "{recursion:?}: {shallow}, {deep}"
+            );
+            (deep - shallow) / 200
+        };
+        assert_eq!(per_level(Recursion::Plain), 0);
+        // The `Box::pin` of the level below.
+        assert_eq!(per_level(Recursion::Boxed), 1);
+        // The `Box::pin` that `in_tasks` returns, and the task it is spawned as.
+        assert_eq!(per_level(Recursion::Tasks), 2);
+    }
 
     /// Tells `child` which recursion to run; unset, `child` does nothing.
     const CHILD: &str = "DEEP_RECURSION_CHILD";
@@ -161,21 +210,25 @@ mod tests {
 
     #[test]
     fn plain_recursion_overflows_a_small_stack() {
+        let _alone = alone();
         assert_overflowed(&run_child("plain"));
     }
 
     #[test]
     fn boxed_async_recursion_overflows_it_too_because_the_polls_nest() {
+        let _alone = alone();
         assert_overflowed(&run_child("boxed"));
     }
 
     #[test]
     fn a_task_per_level_goes_as_deep_on_the_same_stack() {
+        let _alone = alone();
         assert_eq!(on_a_small_stack(Recursion::Tasks, DEPTH), DEPTH + 1);
     }
 
     #[test]
     fn shallow_recursion_fits_on_the_small_stack_every_way() {
+        let _alone = alone();
         for recursion in [Recursion::Plain, Recursion::Boxed, Recursion::Tasks] {
             assert_eq!(on_a_small_stack(recursion, 10), 11, "{recursion:?}");
         }

@@ -3,7 +3,10 @@
 //!
 //! `cargo run --release -p ch05-memory --bin memory_probe -- --out FILE [--quick]`
 
-use ch05_memory::maps::default_thread_stack;
+use ch05_memory::kernel::{read_kernel_memory, read_vm_settings};
+use ch05_memory::maps::{
+    MappingResident, StackMapping, default_thread_stack, mapping_resident, stack_mapping,
+};
 use ch05_memory::probe::{self, ParkedThreads, PendingTasks};
 use ch05_memory::regression::least_squares;
 use ch05_memory::rss::read_status;
@@ -30,6 +33,14 @@ struct Value {
 }
 
 type Output = BTreeMap<String, Value>;
+
+/// How many times each thread ramp runs; each point is the median.
+const ROUNDS: usize = 3;
+/// The kernel frees an ended thread's structures a little later, after an
+/// RCU grace period: the wait after each round, before the next one.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
+/// The stack asked for in the counter-example: threads with small stacks.
+const SMALL_STACK: usize = 64 * 1024;
 
 fn record(out: &mut Output, name: &str, unit: &'static str, value: f64, points: Vec<[f64; 2]>) {
     println!("memory/{name}: {value:.1} {unit}");
@@ -61,46 +72,149 @@ fn record_slope(out: &mut Output, name: &str, points: Vec<[f64; 2]>) {
     }
 }
 
+// ANCHOR: ramp
+/// The figures read at each count of idle units, as `[count, bytes]`.
+#[derive(Default)]
+struct Ramp {
+    /// From `/proc/self/status`: this process's own figures.
+    resident: Vec<[f64; 2]>,
+    reserved: Vec<[f64; 2]>,
+    page_tables: Vec<[f64; 2]>,
+    /// From `/proc/meminfo`: the whole machine's.
+    kernel_stack: Vec<[f64; 2]>,
+    slab: Vec<[f64; 2]>,
+}
+
+impl Ramp {
+    /// Reads the process's sizes and the kernel's memory with `n` units idle.
+    fn sample(&mut self, n: usize) {
+        let status = read_status().expect("/proc/self/status");
+        let kernel = read_kernel_memory(5).expect("/proc/meminfo");
+        let x = n as f64;
+        self.resident.push([x, status.resident as f64]);
+        self.reserved.push([x, status.virtual_size as f64]);
+        self.page_tables.push([x, status.page_tables as f64]);
+        self.kernel_stack.push([x, kernel.kernel_stack as f64]);
+        self.slab.push([x, kernel.slab_unreclaimable as f64]);
+    }
+}
+// ANCHOR_END: ramp
+
+impl Ramp {
+    /// Records the slopes as `<name>_resident` and so on, and their sum of
+    /// user and kernel memory as `<name>_total`.
+    fn record(self, out: &mut Output, name: &str) {
+        let mut total = self.resident.clone();
+        for figure in [&self.page_tables, &self.kernel_stack, &self.slab] {
+            total.iter_mut().zip(figure).for_each(|(t, p)| t[1] += p[1]);
+        }
+        let kernel: Vec<[f64; 2]> = total
+            .iter()
+            .zip(&self.resident)
+            .map(|(t, r)| [t[0], t[1] - r[1]])
+            .collect();
+        record_slope(out, &format!("{name}_resident"), self.resident);
+        record_slope(out, &format!("{name}_reserved"), self.reserved);
+        record_slope(out, &format!("{name}_page_tables"), self.page_tables);
+        record_slope(out, &format!("{name}_kernel_stack"), self.kernel_stack);
+        record_slope(out, &format!("{name}_slab"), self.slab);
+        record_slope(out, &format!("{name}_kernel"), kernel);
+        record_slope(out, &format!("{name}_total"), total);
+    }
+}
+
 // ANCHOR: threads
-/// Parks more and more threads, reading resident and virtual size at each
-/// count: the slopes are the cost of one more idle thread.
-fn measure_threads(out: &mut Output, counts: &[usize]) {
+/// Parks more and more threads, reading at each count the process's sizes
+/// and the kernel's memory; the slopes are the cost of one more idle
+/// thread. The ramp runs `ROUNDS` times. The process's own figures come
+/// from the first round: later ones reuse stacks the C library kept from
+/// the one before, already resident. The kernel's come from the median of
+/// the rounds, since other processes move them too.
+fn measure_threads(out: &mut Output, name: &str, stack: Option<usize>, counts: &[usize]) {
     let safe = probe::safe_thread_count().unwrap_or(1_000);
+    let counts: Vec<usize> = counts.iter().copied().filter(|&n| n <= safe).collect();
+    let new_threads = || stack.map_or_else(ParkedThreads::new, ParkedThreads::with_stack_size);
     // Thread stacks and per-thread malloc arenas are set up on first use:
     // start and end a few threads first, so every point below includes them.
-    ParkedThreads::new().park_more(32).expect("32 threads");
-    let (mut resident, mut reserved) = (Vec::new(), Vec::new());
-    let mut threads = ParkedThreads::new();
-    for &n in counts {
-        if n > safe {
-            println!("  threads: stopping below {n}, over {safe} (a quarter of the limits)");
-            break;
+    new_threads().park_more(32).expect("32 threads");
+    std::thread::sleep(SETTLE);
+    let (mut rounds, mut stacks) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let (mut ramp, mut threads) = (Ramp::default(), new_threads());
+        for &n in &counts {
+            if let Err(error) = threads.park_more(n - threads.len()) {
+                println!("  {name}: stopping at {}: {error}", threads.len());
+                break;
+            }
+            ramp.sample(n);
         }
-        if let Err(error) = threads.park_more(n - threads.len()) {
-            println!("  threads: stopping at {}: {error}", threads.len());
-            break;
+        if stacks.is_empty() {
+            stacks = stacks_in_ram(&threads.stacks());
         }
-        let status = read_status().expect("/proc/self/status");
-        resident.push([n as f64, status.resident as f64]);
-        reserved.push([n as f64, status.virtual_size as f64]);
+        threads.release();
+        std::thread::sleep(SETTLE); // the kernel frees a thread after a grace period
+        rounds.push(ramp);
     }
-    threads.release();
-    record_slope(out, "thread_resident", resident);
-    record_slope(out, "thread_reserved", reserved);
+    let median = |pick: fn(&Ramp) -> &Vec<[f64; 2]>| median_points(&rounds, pick);
+    let first = &rounds[0];
+    let ramp = Ramp {
+        resident: first.resident.clone(),
+        reserved: first.reserved.clone(),
+        page_tables: first.page_tables.clone(),
+        kernel_stack: median(|r| &r.kernel_stack),
+        slab: median(|r| &r.slab),
+    };
+    ramp.record(out, name);
+    // What the stack mappings themselves hold, from /proc/self/smaps.
+    let count = stacks.len().max(1) as f64;
+    let smallest = stacks.iter().map(|(mapping, _)| mapping.size).min();
+    let resident: u64 = stacks.iter().map(|(_, in_ram)| in_ram.resident).sum();
+    let huge: u64 = stacks.iter().map(|(_, in_ram)| in_ram.huge).sum();
+    for (figure, bytes) in [
+        ("stack", smallest.unwrap_or(0) as f64),
+        ("stack_resident", resident as f64 / count),
+        ("stack_huge", huge as f64 / count),
+    ] {
+        record(out, &format!("{name}_{figure}"), "bytes", bytes, Vec::new());
+    }
 }
 // ANCHOR_END: threads
 
+/// What `/proc/self/smaps` says is resident in the stack mapping holding
+/// each of `addresses`.
+fn stacks_in_ram(addresses: &[u64]) -> Vec<(StackMapping, MappingResident)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps");
+    addresses
+        .iter()
+        .filter_map(|&address| stack_mapping(&maps, address))
+        .filter_map(|stack| Some((stack, mapping_resident(&smaps, stack.start)?)))
+        .collect()
+}
+
+/// For each count, the median over the rounds of the figure `pick` reads.
+fn median_points(rounds: &[Ramp], pick: fn(&Ramp) -> &Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+    let shortest = rounds.iter().map(|r| pick(r).len()).min().unwrap_or(0);
+    (0..shortest)
+        .map(|i| {
+            let mut ys: Vec<f64> = rounds.iter().map(|r| pick(r)[i][1]).collect();
+            ys.sort_by(f64::total_cmp);
+            [pick(&rounds[0])[i][0], ys[ys.len() / 2]]
+        })
+        .collect()
+}
+
 // ANCHOR: tasks
-/// The same with pending tasks on one current_thread runtime.
+/// The same with pending tasks on one current_thread runtime, in one
+/// round: a second would reuse the heap the first one freed.
 fn measure_tasks(out: &mut Output, counts: &[usize]) {
     let mut tasks = PendingTasks::new().expect("a runtime");
-    let mut resident = Vec::new();
+    let mut ramp = Ramp::default();
     for &n in counts {
         tasks.add(n - tasks.len());
-        let status = read_status().expect("/proc/self/status");
-        resident.push([n as f64, status.resident as f64]);
+        ramp.sample(n);
     }
-    record_slope(out, "task_resident", resident);
+    ramp.record(out, "task");
 
     let future = probe::sleeper(Arc::default());
     let size = std::mem::size_of_val(&future) as f64;
@@ -121,6 +235,18 @@ fn measure_task_heap(out: &mut Output, spawns: usize) {
     record(out, "task_allocations", "count", count, Vec::new());
 }
 // ANCHOR_END: tasks
+
+fn measure_settings(out: &mut Output) {
+    match read_vm_settings() {
+        Some(settings) => {
+            let mode = f64::from(settings.huge_pages);
+            record(out, "huge_page_mode", "count", mode, Vec::new());
+            let overcommit = f64::from(settings.overcommit);
+            record(out, "overcommit_mode", "count", overcommit, Vec::new());
+        }
+        None => eprintln!("memory/huge_page_mode: cannot read the kernel's settings"),
+    }
+}
 
 fn measure_default_stack(out: &mut Output) {
     match default_thread_stack(8) {
@@ -159,8 +285,10 @@ fn main() {
         )
     };
     let mut out = Output::new();
+    measure_settings(&mut out);
     measure_default_stack(&mut out);
-    measure_threads(&mut out, thread_counts);
+    measure_threads(&mut out, "thread", None, thread_counts);
+    measure_threads(&mut out, "small_thread", Some(SMALL_STACK), thread_counts);
     measure_tasks(&mut out, task_counts);
     measure_task_heap(&mut out, spawns);
 
