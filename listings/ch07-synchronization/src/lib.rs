@@ -31,10 +31,16 @@ mod does_not_compile {
 
     const CELL: &str = include_str!("../compile_fail/cell_shared_by_threads.rs");
     const GUARD: &str = include_str!("../compile_fail/guard_across_spawn.rs");
+    /// Chapter 6's refused task; its doctest there cannot check why it fails.
+    const RC: &str = include_str!("../../ch06-parallelism/compile_fail/rc_across_await.rs");
 
     /// Type-checks `source` as a binary crate; `Err` holds rustc's messages.
     fn rustc(name: &str, source: &str, tokio: Option<&Path>) -> Result<(), String> {
-        let dir = std::env::temp_dir().join(format!("ch07-{}-{name}", std::process::id()));
+        // One directory per call: tests run at once, and two may type-check
+        // a program of the same name (each its own control).
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ch07-{}-{call}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("main.rs");
         std::fs::write(&file, source).unwrap();
@@ -120,6 +126,25 @@ mod does_not_compile {
             error.contains("MutexGuard<'_, u64>` which is not `Send`"),
             "{error}"
         );
+        assert!(
+            error.contains("required by a bound in `tokio::spawn`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_rc_owned_by_a_spawned_task_makes_its_future_not_send() {
+        // With `spawn_local`, which asks for no `Send`, the same program
+        // type-checks: the error comes from `tokio::spawn`'s bound alone.
+        let control = RC.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1);
+        assert_ne!(control, RC);
+        let tokio = tokio_that_compiles(&control);
+        let error = rustc("rc", RC, Some(&tokio)).expect_err("it compiled");
+        assert!(
+            error.contains("future cannot be sent between threads safely"),
+            "{error}"
+        );
+        assert!(error.contains("Rc<Cell<i32>>"), "{error}");
         assert!(
             error.contains("required by a bound in `tokio::spawn`"),
             "{error}"

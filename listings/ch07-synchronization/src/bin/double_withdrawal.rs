@@ -126,6 +126,23 @@ mod tests {
         assert_eq!(balance.get(), OPENING_BALANCE - AMOUNT, "one debit lost");
     }
 
+    /// One withdrawal alone, with each version: it pays out when the
+    /// balance covers the amount exactly, and not when it is one short.
+    #[tokio::test(start_paused = true)]
+    async fn a_single_withdrawal_pays_out_only_if_the_balance_covers_it() {
+        for (opening, pays, left) in [(AMOUNT, true, 0), (AMOUNT - 1, false, AMOUNT - 1)] {
+            let balance = Rc::new(Cell::new(opening));
+            assert_eq!(withdraw_racy(balance.clone(), AMOUNT).await, pays);
+            assert_eq!(balance.get(), left);
+            let balance = Rc::new(Cell::new(opening));
+            let paid = withdraw_check_after_await(balance.clone(), AMOUNT).await;
+            assert_eq!((paid, balance.get()), (pays, left));
+            let balance = Rc::new(Mutex::new(opening));
+            let paid = withdraw_locked(balance.clone(), AMOUNT).await;
+            assert_eq!((paid, *balance.lock().await), (pays, left));
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_await_between_check_and_debit_pays_out_once() {
         let balance = Rc::new(Cell::new(OPENING_BALANCE));

@@ -29,7 +29,7 @@ async fn add_one_std(total: Rc<std::sync::Mutex<u64>>, log: Log, task: &'static 
     note(&log, task, "locked");
     tokio::task::yield_now().await; // the guard is still alive here
     *total += 1;
-    note(&log, task, "done");
+    note(&log, task, &format!("done, total {total}"));
 }
 // ANCHOR_END: std_lock
 
@@ -42,7 +42,7 @@ async fn add_one_tokio(total: Rc<tokio::sync::Mutex<u64>>, log: Log, task: &'sta
     note(&log, task, "locked");
     tokio::task::yield_now().await;
     *total += 1;
-    note(&log, task, "done");
+    note(&log, task, &format!("done, total {total}"));
 }
 // ANCHOR_END: tokio_lock
 
@@ -83,7 +83,8 @@ where
 fn report(name: &str, run: mpsc::Receiver<()>, log: &Log) {
     let outcome = match run.recv_timeout(PATIENCE) {
         Ok(()) => "finished",
-        Err(_) => "stuck",
+        Err(mpsc::RecvTimeoutError::Timeout) => "stuck",
+        Err(mpsc::RecvTimeoutError::Disconnected) => "panicked",
     };
     println!("{name}: {outcome}; {:?}", log.lock().unwrap());
 }
@@ -125,9 +126,9 @@ mod tests {
                 "a locking",
                 "a locked",
                 "b locking",
-                "a done",
+                "a done, total 1",
                 "b locked",
-                "b done"
+                "b done, total 2"
             ]
         );
     }
@@ -152,9 +153,12 @@ mod tests {
             thread::sleep(Duration::from_millis(1));
         }
         let grace = Duration::from_millis(200);
-        assert!(
-            run.recv_timeout(grace).is_err(),
-            "the run finished: {:?}",
+        // Timeout, not Disconnected: the runtime thread is still there,
+        // stuck, rather than gone because a task panicked.
+        assert_eq!(
+            run.recv_timeout(grace),
+            Err(mpsc::RecvTimeoutError::Timeout),
+            "the run ended: {:?}",
             events(&log)
         );
         assert_eq!(events(&log), ["a locking", "a locked", "b locking"]);

@@ -1,6 +1,6 @@
 // ANCHOR: all
 use std::any::Any;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 
 // ANCHOR: work
@@ -37,11 +37,10 @@ fn half_on_a_thread(n: u32) -> Result<u32, String> {
 /// whoever awaits the `JoinHandle`, inside a `JoinError`.
 async fn half_on_a_task(n: u32) -> Result<u32, String> {
     let handle = tokio::spawn(async move { half(n) });
-    match handle.await {
-        Ok(value) => Ok(value),
-        Err(error) if error.is_panic() => Err(panic_message(&*error.into_panic()).to_owned()),
-        Err(error) => Err(error.to_string()), // the task was cancelled
-    }
+    handle.await.map_err(|error| match error.try_into_panic() {
+        Ok(payload) => panic_message(&*payload).to_owned(),
+        Err(cancelled) => cancelled.to_string(),
+    })
 }
 // ANCHOR_END: join
 
@@ -59,18 +58,21 @@ fn scope_with_a_panicking_thread() {
 
 // ANCHOR: poison
 /// A thread that panics while it holds a lock leaves the lock poisoned:
-/// whoever locks it next is told that the data may be half-updated.
-fn panic_while_holding_a_lock() -> bool {
-    let total = Mutex::new(0);
+/// whoever locks it next is told that the data may be half-updated. This
+/// thread records two halves and panics on the second, with the update half
+/// done. Returns what is left in the lock: `Err` if it was poisoned.
+fn panic_while_holding_a_lock() -> Result<Vec<u32>, Vec<u32>> {
+    let halves = Mutex::new(Vec::new());
     thread::scope(|scope| {
         let handle = scope.spawn(|| {
-            let mut total = total.lock().unwrap();
-            *total += half(7);
+            let mut halves = halves.lock().unwrap();
+            halves.push(half(8));
+            halves.push(half(7));
         });
         // Collecting the panic here keeps the scope from raising it again.
         assert!(handle.join().is_err());
     });
-    total.lock().is_err()
+    halves.into_inner().map_err(PoisonError::into_inner)
 }
 // ANCHOR_END: poison
 
@@ -94,7 +96,12 @@ fn main() {
     let scope = scope.map_err(|payload| panic_message(&*payload).to_owned());
     println!("scope:             {scope:?}");
 
-    println!("lock poisoned:     {}", panic_while_holding_a_lock());
+    let left = panic_while_holding_a_lock();
+    println!(
+        "lock poisoned:     {}, holding {:?}",
+        left.is_err(),
+        left.unwrap_or_else(|v| v)
+    );
     println!("main is still running");
 }
 // ANCHOR_END: main
@@ -146,6 +153,7 @@ mod tests {
 
     #[test]
     fn a_panic_while_holding_a_lock_poisons_it() {
-        assert!(panic_while_holding_a_lock());
+        // Poisoned, and holding the first half of the update only.
+        assert_eq!(panic_while_holding_a_lock(), Err(vec![4]));
     }
 }

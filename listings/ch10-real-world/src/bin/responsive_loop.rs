@@ -1,3 +1,10 @@
+//! An event loop that must handle an input every tick while a long,
+//! CPU-bound job runs: on a background thread, on tokio's blocking pool, in
+//! a plain task, and in a task that yields between slices.
+//!
+//!     cargo run -p ch10-real-world --bin responsive_loop
+
+use std::hint::black_box;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -69,10 +76,14 @@ const TICK: Duration = Duration::from_millis(5);
 const STEPS: u32 = 20;
 const SLICE: Duration = Duration::from_millis(10);
 
-/// One slice of the long job. It blocks its thread, as real CPU-heavy or
-/// blocking work would.
+/// One slice of the long job: `SLICE` of busy computation. It never blocks
+/// and never yields, so it keeps its thread, and a CPU, busy throughout.
 fn work_slice() {
-    thread::sleep(SLICE);
+    let started = Instant::now();
+    let mut x = 1_u64;
+    while started.elapsed() < SLICE {
+        x = black_box(x.wrapping_mul(31).wrapping_add(7));
+    }
 }
 
 /// The long job: all its slices, reporting progress after each one.
@@ -233,6 +244,28 @@ mod tests {
         );
     }
 
+    /// The bookkeeping the other tests rely on, on made-up times: only
+    /// inputs strictly inside the job count as during it, progress counts
+    /// if it arrived before the job ended, and the longest gap is measured
+    /// from the loop's start.
+    #[test]
+    fn the_loop_counts_only_what_happened_during_the_job() {
+        let t0 = Instant::now();
+        let at = |slices: u32| t0 + SLICE * slices;
+        let job = Span {
+            started: at(3),
+            ended: at(5),
+        };
+        let seen = Seen {
+            started: t0,
+            inputs: vec![at(3), at(4), at(5), at(6)],
+            progress: vec![(1, at(4)), (2, at(5))],
+        };
+        assert_eq!(seen.inputs_during(job), 1);
+        assert_eq!(seen.progress_during(job), 1);
+        assert_eq!(seen.longest_gap(), SLICE * 3);
+    }
+
     #[test]
     fn a_worker_thread_leaves_the_loop_free_to_handle_inputs() {
         assert_responsive(loop_with_worker_thread());
@@ -260,6 +293,78 @@ mod tests {
         // The loop went at least the whole job without handling an input.
         assert!(seen.longest_gap() >= job.ended - job.started);
         assert!(seen.longest_gap() >= SLICE * STEPS);
+    }
+
+    /// Set in the child process that the test below starts pinned.
+    const PINNED: &str = "CH10_PINNED_TO_ONE_CPU";
+
+    /// The first CPU this process may run on, from `Cpus_allowed_list`.
+    fn first_allowed_cpu() -> String {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let list = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+            .expect("Cpus_allowed_list in /proc/self/status");
+        list.trim()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect()
+    }
+
+    /// The book's skip convention: say so on stderr, and in the file
+    /// `BOOK_SKIP_LOG` names, if any.
+    fn skip(test: &str, reason: &str) {
+        use std::io::Write;
+        let line = format!(
+            "skipped: ch10-real-world::{}::{test}: {reason}",
+            module_path!()
+        );
+        eprintln!("{line}");
+        if let Ok(path) = std::env::var("BOOK_SKIP_LOG") {
+            let mut log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("BOOK_SKIP_LOG names a writable file");
+            writeln!(log, "{line}").unwrap();
+        }
+    }
+
+    /// The loop and a busy worker thread forced onto one CPU: the test runs
+    /// itself again in a child process under `taskset`. The job never
+    /// blocks or yields, so the loop can run during it only because the
+    /// kernel takes the CPU away from the worker thread. Controls, in the
+    /// child: the process really has one CPU, and on that same CPU the same
+    /// job in a plain task, where nothing preempts it, freezes the loop.
+    #[test]
+    fn on_one_cpu_the_kernel_preempts_a_busy_worker_thread_for_the_loop() {
+        let test = "on_one_cpu_the_kernel_preempts_a_busy_worker_thread_for_the_loop";
+        if std::env::var_os(PINNED).is_none() {
+            let child = std::process::Command::new("taskset")
+                .args(["-c", &first_allowed_cpu()])
+                .arg(std::env::current_exe().unwrap())
+                .args(["--exact", &format!("tests::{test}"), "--nocapture"])
+                .env(PINNED, "1")
+                .output();
+            let child = match child {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return skip(test, "taskset (util-linux) is not installed");
+                }
+                other => other.unwrap(),
+            };
+            let out = String::from_utf8_lossy(&child.stdout);
+            let err = String::from_utf8_lossy(&child.stderr);
+            assert!(child.status.success(), "pinned run failed:\n{out}\n{err}");
+            assert!(
+                out.contains("1 passed"),
+                "the pinned run ran no test:\n{out}"
+            );
+            return;
+        }
+        assert_eq!(thread::available_parallelism().unwrap().get(), 1);
+        assert_responsive(loop_with_worker_thread());
+        let (seen, job) = on_one_thread(job_in_a_task);
+        assert_eq!(seen.inputs_during(job), 0);
     }
 
     /// With yields, the loop still waits while a slice runs: responsive to
