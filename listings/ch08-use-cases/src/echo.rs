@@ -4,8 +4,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::panic;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,8 +25,10 @@ pub const MESSAGE_LEN: usize = 64;
 /// nothing can hang for ever.
 const IDLE: Duration = Duration::from_secs(10);
 
-/// The request client `client` sends in round `round`: different for every
-/// client and round, so a reply sent to the wrong client would be noticed.
+/// The request client `client` sends in round `round`. Within a round every
+/// client's differs, and so does each round's for one client (up to 256 of
+/// each): a reply sent to the wrong client, or one left over from an earlier
+/// round, would be noticed.
 pub fn message(client: usize, round: usize, len: usize) -> Vec<u8> {
     (0..len)
         .map(|i| (client * 31 + round * 7 + i) as u8)
@@ -218,6 +221,144 @@ fn echo_thread(mut stream: std::net::TcpStream) {
 }
 // ANCHOR_END: thread_server
 
+// ANCHOR: pooled_server
+/// The std server with every thread started in advance: one thread accepts
+/// and hands each connection, through a channel, to a fixed set of
+/// `workers` threads; each of them serves one connection at a time.
+pub struct PooledEchoServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl PooledEchoServer {
+    pub fn start(workers: usize) -> io::Result<Self> {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let addr = listener.local_addr()?;
+        let (hand_over, queue) = mpsc::channel();
+        let queue = Arc::new(Mutex::new(queue));
+        let workers = (0..workers)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    loop {
+                        // The lock is held to take a connection, not to serve
+                        // it (in `while let`, the guard would live on).
+                        let next = queue.lock().unwrap().recv();
+                        let Ok(stream) = next else { break };
+                        echo_thread(stream);
+                    }
+                })
+            })
+            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let acceptor = thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(SeqCst) {
+                    break;
+                }
+                match stream {
+                    Ok(stream) => hand_over.send(stream).unwrap(),
+                    Err(_) => thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        });
+        let acceptor = Some(acceptor);
+        Ok(Self {
+            addr,
+            stop,
+            acceptor,
+            workers,
+        })
+    }
+}
+
+// ANCHOR_END: pooled_server
+
+// ANCHOR: client_threads
+/// `clients` client threads started in advance; each time they are told
+/// to, every one of them makes one connection with `thread_client`.
+pub struct ClientThreads {
+    orders: Vec<mpsc::Sender<(SocketAddr, usize, usize)>>,
+    results: mpsc::Receiver<io::Result<usize>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl ClientThreads {
+    pub fn start(clients: usize) -> Self {
+        let (report, results) = mpsc::channel();
+        let (orders, threads) = (0..clients)
+            .map(|client| {
+                let (order, orders) = mpsc::channel();
+                let report = report.clone();
+                let thread = thread::spawn(move || {
+                    for (addr, rounds, len) in orders {
+                        // A client that panics reports an error all the same,
+                        // so that `echo` never waits for a reply that cannot come.
+                        let ended =
+                            panic::catch_unwind(|| thread_client(addr, client, rounds, len));
+                        let failed = |_| Err(io::Error::other("the client panicked"));
+                        let _ = report.send(ended.unwrap_or_else(failed));
+                    }
+                });
+                (order, thread)
+            })
+            .unzip();
+        Self {
+            orders,
+            results,
+            threads,
+        }
+    }
+
+    /// Every client connects to `addr` at once and does `rounds` round trips
+    /// of `len` bytes. Returns the number of bytes that came back intact.
+    pub fn echo(&self, addr: SocketAddr, rounds: usize, len: usize) -> io::Result<usize> {
+        for order in &self.orders {
+            order
+                .send((addr, rounds, len))
+                .expect("the client threads run");
+        }
+        // Every result is taken, so none is left over for the next call.
+        let all: Vec<_> = self.results.iter().take(self.orders.len()).collect();
+        all.into_iter().sum()
+    }
+}
+// ANCHOR_END: client_threads
+
+impl PooledEchoServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for PooledEchoServer {
+    /// As for `ThreadEchoServer`; the acceptor drops the channel when it
+    /// ends, which ends every worker once its connection is over.
+    fn drop(&mut self) {
+        self.stop.store(true, SeqCst);
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.join().unwrap();
+        }
+        for worker in self.workers.drain(..) {
+            worker.join().unwrap();
+        }
+    }
+}
+
+impl Drop for ClientThreads {
+    /// Closing the order channels ends every client thread.
+    fn drop(&mut self) {
+        self.orders.clear();
+        for thread in self.threads.drain(..) {
+            thread.join().unwrap();
+        }
+    }
+}
+
 // ANCHOR: thread_clients
 /// `clients` concurrent OS threads, each doing `rounds` round trips of `len`
 /// bytes. Returns the number of bytes that came back intact.
@@ -273,10 +414,36 @@ mod tests {
 
     #[test]
     fn messages_differ_between_clients_and_rounds() {
+        use std::collections::HashSet;
         let m = |c, r| message(c, r, MESSAGE_LEN);
         assert_eq!(m(0, 0).len(), MESSAGE_LEN);
-        assert_ne!(m(0, 0), m(1, 0));
-        assert_ne!(m(0, 0), m(0, 1));
+        for round in 0..ROUNDS {
+            let all: HashSet<_> = (0..CLIENTS).map(|c| m(c, round)).collect();
+            assert_eq!(
+                all.len(),
+                CLIENTS,
+                "two clients send the same in round {round}"
+            );
+        }
+        for client in 0..CLIENTS {
+            let all: HashSet<_> = (0..ROUNDS).map(|r| m(client, r)).collect();
+            assert_eq!(all.len(), ROUNDS, "client {client} repeats a message");
+        }
+    }
+
+    #[test]
+    fn a_reply_that_differs_from_the_request_is_an_error() {
+        assert!(check_echo(b"abc", b"abc").is_ok());
+        assert!(check_echo(b"abc", b"abx").is_err());
+        assert!(check_echo(&[], &[0]).is_err());
+    }
+
+    #[test]
+    fn a_dropped_pooled_server_stops_accepting() {
+        let server = PooledEchoServer::start(2).unwrap();
+        let addr = server.addr();
+        drop(server);
+        assert!(std::net::TcpStream::connect(addr).is_err());
     }
 
     #[test]
@@ -299,6 +466,56 @@ mod tests {
             let echoed = echo_threads(server.addr(), CLIENTS, ROUNDS, MESSAGE_LEN);
             assert_eq!(echoed.unwrap(), ALL_BYTES);
         }
+    }
+
+    #[test]
+    fn the_pooled_thread_server_echoes_every_byte_to_every_client_thread() {
+        let server = PooledEchoServer::start(CLIENTS).unwrap();
+        let clients = ClientThreads::start(CLIENTS);
+        // Twice: the same threads serve and connect again.
+        for _ in 0..2 {
+            let echoed = clients.echo(server.addr(), ROUNDS, MESSAGE_LEN);
+            assert_eq!(echoed.unwrap(), ALL_BYTES);
+        }
+    }
+
+    /// Connects and sends one byte, but does not wait for the echo.
+    fn connect_and_send(addr: SocketAddr) -> std::net::TcpStream {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.write_all(&[7]).unwrap();
+        stream
+    }
+
+    /// Waits up to `within` for the one-byte echo.
+    fn echoed_within(stream: &mut std::net::TcpStream, within: Duration) -> bool {
+        stream.set_read_timeout(Some(within)).unwrap();
+        let mut byte = [0];
+        matches!(stream.read(&mut byte), Ok(1) if byte == [7])
+    }
+
+    #[test]
+    fn the_pooled_server_serves_as_many_connections_at_once_as_it_has_workers() {
+        const WORKERS: usize = 4;
+        let server = PooledEchoServer::start(WORKERS).unwrap();
+        let mut open: Vec<_> = (0..WORKERS)
+            .map(|_| connect_and_send(server.addr()))
+            .collect();
+        // Every one of them is served while all of them stay open.
+        for stream in open.iter_mut().rev() {
+            assert!(
+                echoed_within(stream, IDLE),
+                "an open connection was not served"
+            );
+        }
+        // One more waits for a worker: none is free while the others are open...
+        let mut extra = connect_and_send(server.addr());
+        assert!(!echoed_within(&mut extra, Duration::from_millis(300)));
+        // ...until one of them closes.
+        drop(open.remove(0));
+        assert!(
+            echoed_within(&mut extra, IDLE),
+            "not served after a worker came free"
+        );
     }
 
     #[test]

@@ -94,32 +94,20 @@ struct CpuPool {
     threads: Vec<JoinHandle<()>>,
 }
 
-impl CpuPool {
-    fn new(threads: usize) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        let threads = (0..threads)
-            .map(|_| {
-                let queue = Arc::clone(&queue);
-                thread::spawn(move || {
-                    loop {
-                        // The lock is held to take a job, not to run it.
-                        let next = queue.lock().unwrap().recv();
-                        // An error: the pool was dropped and the queue is empty.
-                        let Ok(job) = next else { break };
-                        // A job that panics drops its reply sender, which its
-                        // caller sees; the thread goes on with the next job.
-                        let _ = panic::catch_unwind(AssertUnwindSafe(job));
-                    }
-                })
-            })
-            .collect();
-        Self {
-            jobs: Some(jobs),
-            threads,
-        }
+/// What each of the pool's threads does, until the pool is dropped.
+fn take_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        // The lock is held to take a job, not to run it.
+        let next = queue.lock().unwrap().recv();
+        // An error: the pool was dropped and the queue is empty.
+        let Ok(job) = next else { break };
+        // A job that panics drops its reply sender, which its caller
+        // sees; the thread goes on with the next job.
+        let _ = panic::catch_unwind(AssertUnwindSafe(job));
     }
+}
 
+impl CpuPool {
     /// Runs `job` on one of the pool's threads. The calling task waits for
     /// the answer on a oneshot channel, which leaves its own thread free.
     async fn run<T, F>(&self, job: F) -> T
@@ -134,6 +122,24 @@ impl CpuPool {
         let jobs = self.jobs.as_ref().expect("open until the pool is dropped");
         jobs.send(job).expect("the pool's threads are running");
         answer.await.expect("the job panicked")
+    }
+}
+// ANCHOR_END: pool
+
+impl CpuPool {
+    fn new(threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let threads = (0..threads)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || take_jobs(&queue))
+            })
+            .collect();
+        Self {
+            jobs: Some(jobs),
+            threads,
+        }
     }
 }
 
@@ -151,7 +157,6 @@ impl Drop for CpuPool {
 async fn with_pool(pool: Arc<CpuPool>) -> Range<Instant> {
     pool.run(|| crunch(WORK)).await
 }
-// ANCHOR_END: pool
 
 // ANCHOR: block_in_place
 /// The work stays on the task's own worker thread, but first that worker
@@ -236,6 +241,66 @@ mod tests {
         ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The text a panic was raised with.
+    fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    /// A multi_thread runtime with two workers.
+    fn two_worker_runtime() -> Runtime {
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    /// Starts the heartbeat, then `jobs` inline jobs at once. Returns how
+    /// many beats fell while every job was running, and for how long they
+    /// all ran at the same time.
+    async fn beats_while_all_run(jobs: usize) -> (usize, Duration) {
+        let beats = Arc::new(Mutex::new(Vec::new()));
+        let (running, started) = oneshot::channel();
+        let heart = tokio::spawn(heartbeat(Arc::clone(&beats), running));
+        started.await.expect("the heartbeat started");
+        let working: Vec<_> = (0..jobs).map(|_| tokio::spawn(inline())).collect();
+        let mut all = None::<Range<Instant>>;
+        for job in working {
+            let ran = job.await.expect("the work finished");
+            all = Some(match all {
+                None => ran,
+                Some(all) => all.start.max(ran.start)..all.end.min(ran.end),
+            });
+        }
+        heart.abort();
+        let all = all.unwrap();
+        let overlap = all.end.saturating_duration_since(all.start);
+        let beats = beats.lock().unwrap();
+        (beats.iter().filter(|b| all.contains(b)).count(), overlap)
+    }
+
+    #[test]
+    fn once_every_worker_runs_inline_work_the_heartbeat_stops() {
+        let _turn = one_at_a_time();
+        let runtime = two_worker_runtime();
+        // One job: the other worker still polls the heartbeat.
+        let beats = best_of(|| runtime.block_on(beats_while_all_run(1)).0);
+        assert!(beats >= MIN_BEATS, "only {beats} beats beside one job");
+        // Two jobs: both workers are inside `crunch`, and no beat falls while
+        // both run. They run together for most of `WORK` (each worker is an
+        // OS thread: even one core time-slices them), else the check is void.
+        let (beats, together) = runtime.block_on(beats_while_all_run(2));
+        assert!(
+            together >= WORK / 2,
+            "the jobs ran together for {together:?}"
+        );
+        assert_eq!(beats, 0, "beats while both workers were busy");
+    }
+
     #[test]
     fn the_work_keeps_its_thread_busy_for_the_whole_of_work() {
         let _turn = one_at_a_time();
@@ -286,12 +351,7 @@ mod tests {
         let failed = runtime
             .block_on(async { tokio::spawn(with_block_in_place()).await })
             .unwrap_err();
-        let panic = failed.into_panic();
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or_default();
+        let message = panic_message(failed.into_panic());
         assert!(
             message.contains("only when running on the multi-threaded runtime"),
             "{message}"
@@ -321,6 +381,23 @@ mod tests {
     }
 
     #[test]
+    fn dropping_the_pool_waits_for_the_jobs_already_queued() {
+        let _turn = one_at_a_time();
+        let pool = CpuPool::new(1);
+        let done = Arc::new(Mutex::new(Vec::new()));
+        for n in 0..3 {
+            let done = Arc::clone(&done);
+            let job: Job = Box::new(move || {
+                thread::sleep(TICK);
+                done.lock().unwrap().push(n);
+            });
+            pool.jobs.as_ref().unwrap().send(job).unwrap();
+        }
+        drop(pool);
+        assert_eq!(*done.lock().unwrap(), [0, 1, 2]);
+    }
+
+    #[test]
     fn a_job_that_panics_fails_its_caller_and_the_pool_goes_on() {
         let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
@@ -333,7 +410,10 @@ mod tests {
                 )
                 .await
                 .unwrap_err();
-            assert!(failed.is_panic());
+            // The panic the caller sees is the dropped reply's, raised in
+            // `run`: the job's own panic stayed on the pool's thread.
+            let message = panic_message(failed.into_panic());
+            assert_eq!(message, "the job panicked: RecvError(())");
             // The pool's only thread survived and takes the next job.
             assert_eq!(pool.run(|| 6 * 7).await, 42);
         });
