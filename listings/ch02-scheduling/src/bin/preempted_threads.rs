@@ -108,7 +108,14 @@ mod tests {
     /// counts. The deadline is only a safety net.
     #[test]
     fn more_spinning_threads_than_cores_all_make_progress() {
-        let progress = progress_on_one_cpu(Duration::from_secs(30));
+        let deadline = Duration::from_secs(30);
+        let started = Instant::now();
+        let progress = progress_on_one_cpu(deadline);
+        // The spinners must get their turns long before the safety net runs out.
+        assert!(
+            started.elapsed() < deadline,
+            "no progress before the deadline"
+        );
         assert_eq!(
             progress.is_some(),
             can_pin(),
