@@ -57,4 +57,34 @@ mod tests {
         let std_count = std::thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(super::cpu::cores(), std_count);
     }
+
+    /// Run only by the test below, in a child process told it has one CPU.
+    #[test]
+    #[ignore = "a probe for below_the_cpus_it_needs_a_test_reports_itself_skipped"]
+    fn probe_asks_for_two_cpus() {
+        assert!(!has_cpus(
+            "ch06_parallelism::tests::probe_asks_for_two_cpus",
+            2
+        ));
+    }
+
+    #[test]
+    fn below_the_cpus_it_needs_a_test_reports_itself_skipped() {
+        let log = std::env::temp_dir().join(format!("ch06-skip-log-{}", std::process::id()));
+        let _ = std::fs::remove_file(&log);
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "tests::probe_asks_for_two_cpus"])
+            .env("BOOK_CPUS", "1")
+            .env("BOOK_SKIP_LOG", &log)
+            .output()
+            .unwrap();
+        let written = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        assert!(child.status.success(), "{child:?}");
+        assert_eq!(
+            written,
+            "skipped: ch06-parallelism::ch06_parallelism::tests::probe_asks_for_two_cpus: \
+             needs 2 CPUs, has 1\n"
+        );
+    }
 }
