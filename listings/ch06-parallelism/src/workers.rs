@@ -70,7 +70,10 @@ mod tests {
         if !crate::has_cpus(&format!("{}::{test}", module_path!()), 2) {
             return;
         }
+        let started = Instant::now();
         let seen = rendezvous(&multi_thread_runtime(), 2, PATIENCE);
+        // They met: neither waited for its patience to run out.
+        assert!(started.elapsed() < PATIENCE, "the tasks waited in vain");
         assert_eq!(seen.together, 2, "the tasks never ran at the same time");
         assert_eq!(seen.threads.len(), 2, "{seen:?}");
     }
