@@ -301,6 +301,7 @@ mod tests {
         assert_eq!(tasks.add(1_000), 1_000);
         assert_eq!(tasks.add(500), 1_500);
         assert_eq!(tasks.len(), 1_500);
+        assert!(!tasks.is_empty());
     }
 
     /// Resident bytes each of `n` more threads adds, after a first round of

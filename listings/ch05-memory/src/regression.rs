@@ -73,6 +73,12 @@ mod tests {
     }
 
     #[test]
+    fn two_points_are_enough_for_their_line() {
+        let fit = least_squares(&[[1.0, 3.0], [3.0, 7.0]]).unwrap();
+        assert_eq!((fit.slope, fit.intercept, fit.r_squared), (2.0, 1.0, 1.0));
+    }
+
+    #[test]
     fn one_x_is_not_enough_for_a_line() {
         assert_eq!(least_squares(&[]), None);
         assert_eq!(least_squares(&[[1.0, 2.0]]), None);

@@ -61,7 +61,7 @@ impl Drop for Guard {
 /// Reads the guard once, before the `.await`, and never again; but its
 /// destructor runs at the end of the scope, after the `.await`.
 async fn keeps_a_guard_to_the_end_of_its_scope() -> u8 {
-    let guard = Guard([1; 1024]);
+    let guard = Guard([7; 1024]);
     let first = guard.0[0];
     tokio::task::yield_now().await;
     first
@@ -69,7 +69,7 @@ async fn keeps_a_guard_to_the_end_of_its_scope() -> u8 {
 
 /// The same, with the guard dropped before the `.await`.
 async fn drops_the_guard_before_the_await() -> u8 {
-    let guard = Guard([1; 1024]);
+    let guard = Guard([7; 1024]);
     let first = guard.0[0];
     drop(guard);
     tokio::task::yield_now().await;
@@ -236,7 +236,7 @@ mod tests {
             let kept = keeps_a_guard_to_the_end_of_its_scope().await;
             (kept, drops_the_guard_before_the_await().await)
         };
-        assert_eq!(runtime.block_on(both), (1, 1));
+        assert_eq!(runtime.block_on(both), (7, 7));
     }
 
     #[test]
