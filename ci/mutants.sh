@@ -105,7 +105,10 @@ sweep() {
 
 # outcomes DIR...: `OUTCOME<TAB>MUTANT` for every mutant of the sweeps in DIR...,
 # a mutant tested in several sweeps keeping its best outcome: caught, then
-# timeout (the mutant hung the tests), then missed, then unviable.
+# timeout (the mutant hung the tests), then unviable, then missed. Unviable
+# beats missed: a mutant that does not build in one configuration and goes
+# untested in the other (its code compiled out there, as chapter 7's
+# rustc-driven tests are under loom) was never a program either build ran.
 outcomes() {
   for dir in "$@"; do
     for outcome in caught timeout missed unviable; do
@@ -113,7 +116,7 @@ outcomes() {
       [ -f "$file" ] && sed "s/^/$outcome\t/" "$file"
     done
   done | awk -F'\t' '
-    BEGIN { rank["caught"] = 1; rank["timeout"] = 2; rank["missed"] = 3; rank["unviable"] = 4 }
+    BEGIN { rank["caught"] = 1; rank["timeout"] = 2; rank["unviable"] = 3; rank["missed"] = 4 }
     !($2 in best) || rank[$1] < rank[best[$2]] { best[$2] = $1 }
     END { for (m in best) print best[m] "\t" m }' | sort -t$'\t' -k2
 }
