@@ -16,6 +16,11 @@ ensure_mdbook
 step "rustfmt"
 cargo fmt --all -- --check
 
+step "shellcheck"
+# Every script CI runs; -x follows `source ci/tools.sh`.
+ensure_debian_packages shellcheck shellcheck
+shellcheck -x ci/*.sh .ci/run
+
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

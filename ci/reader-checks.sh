@@ -29,10 +29,6 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 started=$SECONDS
 step() { printf '\n--> %s  (%ss so far)\n' "$1" "$((SECONDS - started))"; }
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
-}
-
 # Debian's chromium (or the browser named by $CHROMIUM), and Node.js.
 ensure_browser_tools() {
   local missing=()

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the other scripts in ci/: pinned tool versions and how to get them.
 # Installs only what is missing or at the wrong version, so warm runs skip it.
 
@@ -27,6 +28,23 @@ ensure_rust_component() {
       echo "error: cargo $1 is missing and could not be installed: run 'rustup component add ${2:-$1}'" >&2
       return 1
     }
+  fi
+}
+
+# as_root CMD...: run CMD as root (directly, or through sudo without a password).
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
+# ensure_debian_packages CMD PACKAGE...: install PACKAGEs with apt-get unless
+# CMD is already on PATH.
+ensure_debian_packages() {
+  local cmd=$1
+  shift
+  if ! command -v "$cmd" >/dev/null; then
+    echo "installing $* from Debian's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
   fi
 }
 
