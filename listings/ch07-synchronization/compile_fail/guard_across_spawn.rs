@@ -10,7 +10,8 @@ async fn add_one(total: Arc<Mutex<u64>>) {
     *guard += 1;
 }
 
-#[tokio::main]
+// One thread runs every task of this runtime, and still:
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let total = Arc::new(Mutex::new(0));
     // `tokio::spawn` needs a `Send` future, and a `MutexGuard` is not `Send`.

@@ -133,6 +133,27 @@ mod does_not_compile {
     }
 
     #[test]
+    fn tokio_spawn_demands_send_even_on_a_current_thread_runtime() {
+        // The listing runs on the one-thread runtime; the error must come
+        // from `tokio::spawn`'s bound, which does not depend on the runtime:
+        // with `spawn_local`, which asks for no `Send`, the same future
+        // type-checks (to run, it would also need a `LocalSet`).
+        assert!(GUARD.contains(r#"#[tokio::main(flavor = "current_thread")]"#));
+        let control = GUARD.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1);
+        assert_ne!(control, GUARD);
+        let tokio = tokio_that_compiles(&control);
+        let error = rustc("guard_local", GUARD, Some(&tokio)).expect_err("it compiled");
+        assert!(
+            error.contains("future cannot be sent between threads safely"),
+            "{error}"
+        );
+        assert!(
+            error.contains("required by a bound in `tokio::spawn`"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn an_rc_owned_by_a_spawned_task_makes_its_future_not_send() {
         // With `spawn_local`, which asks for no `Send`, the same program
         // type-checks: the error comes from `tokio::spawn`'s bound alone.

@@ -1,4 +1,8 @@
-// ANCHOR: all
+//! Two withdrawals from one account, as tasks on one thread: a check and a
+//! debit with an `.await` between them pay out twice; two fixes pay out once.
+//!
+//!     cargo run -p ch07-synchronization --bin double_withdrawal
+
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -108,7 +112,6 @@ async fn main() {
     );
 }
 // ANCHOR_END: run
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,9 @@
-// ANCHOR: all
+//! Two tasks on one thread share a lock held across an `.await`: with
+//! `std::sync::Mutex` the thread blocks and the runtime hangs (on Linux); with
+//! `tokio::sync::Mutex` both tasks finish.
+//!
+//!     cargo run -p ch07-synchronization --bin guard_across_await
+
 use std::rc::Rc;
 use std::sync::{Arc, mpsc};
 use std::thread;
@@ -18,7 +23,8 @@ const PATIENCE: Duration = Duration::from_secs(1);
 // ANCHOR: std_lock
 /// Holds a `std::sync::Mutex` guard across an `.await`. Clippy rejects this
 /// (the workspace makes `await_holding_lock` an error); `expect` lets this one
-/// function through, and fails the build if clippy ever stops flagging it.
+/// function through, and clippy warns if it ever stops flagging it (CI's
+/// `cargo clippy -- -D warnings` makes that warning an error).
 #[expect(
     clippy::await_holding_lock,
     reason = "this listing shows what the lint prevents"
@@ -99,7 +105,6 @@ fn main() {
     report("std::sync::Mutex", run, &log);
 }
 // ANCHOR_END: run
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -138,7 +143,10 @@ mod tests {
     /// move. The watchdog waits until `b` is inside `lock()`, then gives the
     /// run a grace period in which a working run would have finished many
     /// times over, and checks that nothing moved. The stuck thread is left
-    /// behind; it blocks in the kernel and uses no CPU.
+    /// behind; it blocks in the kernel and uses no CPU. std promises only that
+    /// locking a mutex on the thread that holds it does not return ("might
+    /// panic or deadlock"); this checks what it does on Linux, where its
+    /// futex mutex, which records no owner, sleeps for ever.
     #[test]
     fn with_std_mutex_held_across_await_the_runtime_hangs() {
         let log = Log::default();
