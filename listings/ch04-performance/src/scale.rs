@@ -51,7 +51,7 @@ pub async fn tasks(n: usize) -> usize {
 }
 // ANCHOR_END: tasks
 
-// ANCHOR: limits
+// ANCHOR: limit
 /// How many memory maps one thread adds: its stack and the guard page below
 /// it, and the same pair again for the small stack std gives each thread
 /// for its stack-overflow handler (`sigaltstack`).
@@ -82,7 +82,9 @@ impl Limit {
         (self.limit - self.limit / 10).saturating_sub(self.in_use) / self.per_thread
     }
 }
+// ANCHOR_END: limit
 
+// ANCHOR: tightest_limit
 /// The limit that leaves the least room for new threads here. Every thread
 /// takes a process id (`pid_max`), a place in the kernel's thread table
 /// (`threads-max`) and in this user's process count (`RLIMIT_NPROC`, of
@@ -128,6 +130,7 @@ pub fn tightest_limit() -> Option<Limit> {
 fn tightest(limits: Vec<Limit>) -> Option<Limit> {
     limits.into_iter().min_by_key(Limit::room)
 }
+// ANCHOR_END: tightest_limit
 
 /// Threads that exist on the whole machine: the number after the slash in
 /// `/proc/loadavg` (for example `0.10 0.05 0.01 2/345 6789`).
@@ -143,7 +146,6 @@ fn max_processes(limits: &str) -> Option<usize> {
         .find_map(|line| line.strip_prefix("Max processes"))?;
     rest.split_whitespace().next()?.parse().ok()
 }
-// ANCHOR_END: limits
 
 #[cfg(test)]
 mod tests {

@@ -37,7 +37,8 @@ fn combine(results: impl IntoIterator<Item = u64>) -> u64 {
 }
 // ANCHOR_END: chunk
 
-/// The number of cores the process may use, as std reports it.
+/// The number of logical CPUs the process may use, as std reports it
+/// (`available_parallelism`: it honours affinity masks and cgroup quotas).
 pub fn cores() -> usize {
     thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }

@@ -1,6 +1,8 @@
 //! Starvation measured in time: a short timer on the same thread as a task
 //! that never awaits, on a current_thread runtime and on a multi_thread
-//! runtime with one worker.
+//! runtime with one worker. Its tests also show that a task in a worker's
+//! LIFO slot waits for a greedy task on that worker, even with another
+//! worker idle.
 //!
 //!     cargo run -p ch02-scheduling --bin late_timer
 
@@ -127,6 +129,86 @@ mod tests {
             .unwrap();
         let nap = nap_next_to(&two_workers, greedy_hog);
         assert!(!nap.after_the_hog, "the timer waited for the hog");
+    }
+
+    /// Where two tasks spawned by a greedy task on a two-worker runtime ran: did
+    /// each start while the greedy task was still computing?
+    #[derive(Debug, PartialEq)]
+    struct Spawned {
+        first_during_the_hog: bool,
+        last_during_the_hog: bool,
+    }
+
+    /// How long the greedy task below computes at most, waiting for the other
+    /// worker to steal its first child: generous, for a busy machine. A free
+    /// worker steals within far less.
+    const STEAL_DEADLINE: Duration = Duration::from_secs(10);
+
+    /// How long the greedy task goes on computing once its first child has
+    /// started: time for the worker that ran that child, awake and looking for
+    /// more work, to steal anything else it may steal.
+    const AFTER_THE_STEAL: Duration = Duration::from_millis(100);
+
+    /// A task on a multi_thread runtime with two workers spawns two children
+    /// and then computes, without an `.await`, until `AFTER_THE_STEAL` after the
+    /// first child has started (or `STEAL_DEADLINE` has passed). A task spawned
+    /// from a worker goes into that worker's LIFO slot; the second spawn pushes
+    /// the first child out of the slot into the worker's queue, from which the
+    /// other worker may steal it, and takes the slot itself, from which no other
+    /// worker may take it.
+    fn two_children_of_a_greedy_task() -> Spawned {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        let runtime = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::spawn(async {
+                let hog_done = Arc::new(AtomicBool::new(false));
+                let first_started = Arc::new(AtomicBool::new(false));
+                let child = |started: Option<Arc<AtomicBool>>| {
+                    let hog_done = Arc::clone(&hog_done);
+                    async move {
+                        let during = !hog_done.load(SeqCst);
+                        if let Some(started) = started {
+                            started.store(true, SeqCst);
+                        }
+                        during
+                    }
+                };
+                let first = tokio::spawn(child(Some(Arc::clone(&first_started))));
+                let last = tokio::spawn(child(None));
+                let hog = Instant::now();
+                while !first_started.load(SeqCst) && hog.elapsed() < STEAL_DEADLINE {
+                    std::hint::spin_loop();
+                }
+                let stolen = Instant::now();
+                while stolen.elapsed() < AFTER_THE_STEAL {
+                    std::hint::spin_loop();
+                }
+                hog_done.store(true, SeqCst);
+                Spawned {
+                    first_during_the_hog: first.await.unwrap(),
+                    last_during_the_hog: last.await.unwrap(),
+                }
+            })
+            .await
+            .unwrap()
+        })
+    }
+
+    /// An idle worker does not always help: the task spawned last by a greedy
+    /// task sits in its worker's LIFO slot, which the other worker cannot
+    /// steal, and waits for the greedy task to return, while the child pushed
+    /// out of the slot is stolen and runs during the hog.
+    #[test]
+    fn a_task_in_the_lifo_slot_waits_for_its_greedy_spawner_though_a_worker_is_idle() {
+        for _ in 0..3 {
+            let spawned = two_children_of_a_greedy_task();
+            assert!(spawned.first_during_the_hog, "no worker stole {spawned:?}");
+            assert!(!spawned.last_during_the_hog, "the LIFO slot was stolen");
+        }
     }
 
     /// The polite hog computes for at least `NAP` between two yields, so it

@@ -1,3 +1,10 @@
+//! One job written both ways: ask two slow sources for a number each and
+//! add the answers, once with blocking calls on two threads, once with
+//! `async` and `tokio::join!` on one thread, and once awaiting one source
+//! after the other.
+//!
+//!     cargo run -p ch03-concurrency-model --bin fetch_both_ways
+
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::thread::{self, ThreadId};
@@ -95,7 +102,6 @@ async fn total_one_after_the_other(log: &Log) -> u32 {
 }
 // ANCHOR_END: non_blocking
 
-// ANCHOR: main
 fn main() {
     let log = Log::default();
     let start = Instant::now();
@@ -124,7 +130,6 @@ fn main() {
         println!("             {}", log.events().join(", "));
     });
 }
-// ANCHOR_END: main
 
 #[cfg(test)]
 mod tests {

@@ -1,3 +1,9 @@
+//! A future and an executor written by hand: a `Countdown` future that is
+//! not ready a set number of times, a run queue fed by wakers, and an
+//! `async fn` with two suspension points beside one with none.
+//!
+//!     cargo run -p ch03-concurrency-model --bin poll_by_hand
+
 use futures::future::BoxFuture;
 use futures::task::{ArcWake, waker_ref};
 use std::collections::VecDeque;
@@ -115,7 +121,6 @@ async fn no_stops(name: &'static str, log: Log) {
 }
 // ANCHOR_END: stops
 
-// ANCHOR: main
 fn main() {
     let log = Log::default();
     let executor = Executor::default();
@@ -128,7 +133,6 @@ fn main() {
     }
     println!("{polls} polls in all, on the calling thread");
 }
-// ANCHOR_END: main
 
 #[cfg(test)]
 mod tests {

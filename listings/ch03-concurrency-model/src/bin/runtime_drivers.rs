@@ -1,3 +1,9 @@
+//! Where the operating system comes in: a tokio runtime without its drivers
+//! runs futures that need no OS, while timers and sockets need the time and
+//! IO drivers, and the IO driver holds an epoll instance open.
+//!
+//!     cargo run -p ch03-concurrency-model --bin runtime_drivers
+
 use tokio::runtime::{Builder, Runtime};
 
 // ANCHOR: runtimes
@@ -45,7 +51,6 @@ fn epoll_descriptors() -> usize {
 }
 // ANCHOR_END: epoll
 
-// ANCHOR: main
 fn main() {
     println!("bare runtime: {}", bare_runtime().block_on(tasks_talking()));
     let before = epoll_descriptors();
@@ -60,7 +65,6 @@ fn main() {
     });
     println!("slept at least {nap:?}: {}", slept >= nap);
 }
-// ANCHOR_END: main
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,9 @@
 //! Two units that can only see each other work if they run at the same
-//! instant on different cores: one keeps bumping a counter, the other keeps
-//! looking at it. Run as OS threads, as tasks on a multi_thread runtime and
-//! as tasks on a current_thread runtime.
+//! instant on different logical CPUs: one keeps bumping a counter, the other
+//! keeps looking at it. Run as OS threads, as tasks on a multi_thread runtime
+//! and as tasks on a current_thread runtime.
+//!
+//!     cargo run -p ch06-parallelism --bin seen_in_parallel
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use tokio::runtime::{Builder, Runtime};
 
 // ANCHOR: watch
 /// How many changes of the counter the watcher wants to see. Two units
-/// taking turns on one core could show it one change per thread switch, and
+/// taking turns on one CPU could show it one change per thread switch, and
 /// a kernel preempts a thread that never yields at its scheduler ticks: on
 /// the order of a thousand times a second at most.
 const ENOUGH: u64 = 10_000;
@@ -28,7 +30,7 @@ struct Shared {
 }
 
 /// Bumps the count until told to stop or `patience` has passed. It never
-/// awaits and never yields: it gives up its core only if it is taken away.
+/// awaits and never yields: it gives up its CPU only if it is taken away.
 fn keep_counting(shared: &Shared, patience: Duration) {
     let deadline = Instant::now() + patience;
     while !shared.stop.load(Relaxed) && Instant::now() < deadline {
@@ -80,12 +82,12 @@ fn as_tasks(runtime: &Runtime, patience: Duration) -> u64 {
 }
 // ANCHOR_END: units
 
-/// The number of cores the process may use.
+/// The number of logical CPUs the process may use, as std reports it.
 fn cores() -> usize {
     thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
-/// Tokio's work-stealing runtime, with one worker thread per core.
+/// Tokio's work-stealing runtime, with one worker thread per logical CPU.
 fn multi_thread_runtime() -> Runtime {
     Builder::new_multi_thread().build().unwrap()
 }
@@ -114,7 +116,7 @@ fn best_of(mut try_once: impl FnMut() -> u64) -> u64 {
 
 fn main() {
     println!(
-        "{} cores; changes the watcher saw, of {ENOUGH} wanted:",
+        "{} CPUs; changes the watcher saw, of {ENOUGH} wanted:",
         cores()
     );
     println!(
@@ -138,7 +140,7 @@ mod tests {
     use super::*;
     use std::sync::{Mutex, MutexGuard, PoisonError};
 
-    /// Every test keeps cores busy, and the harness runs tests in parallel:
+    /// Every test keeps CPUs busy, and the harness runs tests in parallel:
     /// they take turns, so that they do not crowd each other out.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
