@@ -1,9 +1,16 @@
-// ANCHOR: all
+//! A thread cannot be stopped from outside, only asked: a worker checks a
+//! stop flag between jobs. A read that blocks it is ended by `shutdown` on
+//! the socket, not by dropping another handle to it.
+//!
+//!     cargo run -p ch09-errors --bin asking_a_thread_to_stop
+
+use std::io::{self, Read};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A unit of work the worker runs from start to end.
 type Job<'a> = Box<dyn FnOnce() + Send + 'a>;
@@ -64,12 +71,119 @@ fn stop_during_a_job() -> (Vec<&'static str>, usize) {
 }
 // ANCHOR_END: run
 
+/// A thread blocked in `read` on a socket whose peer never writes, and
+/// what is needed to end it.
+struct BlockedRead {
+    /// Where the reader sends what its `read` returned.
+    result: Receiver<io::Result<usize>>,
+    /// Kept only to clean up: shut down after `wait`, so that no test leaves
+    /// a reader behind, whatever its outcome.
+    spare: TcpStream,
+    /// The other end of the connection, kept open and silent.
+    _peer: TcpStream,
+}
+
+/// Connects a socket to a silent peer, starts a thread that reads from it,
+/// and returns once that thread is asleep inside the `read`, together with
+/// a second handle to the socket (made with `try_clone`, a new file
+/// descriptor for the same socket).
+fn start_a_blocked_read() -> io::Result<(BlockedRead, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let peer = TcpStream::connect(listener.local_addr()?)?;
+    let (socket, _) = listener.accept()?;
+    let other_handle = socket.try_clone()?;
+    let spare = socket.try_clone()?;
+    let (tid_tx, tid) = mpsc::channel();
+    let (result_tx, result) = mpsc::channel();
+    thread::spawn(move || {
+        // This thread's id, as Linux knows it: `/proc/thread-self` links to
+        // `<pid>/task/<tid>`.
+        let _ = tid_tx.send(std::fs::read_link("/proc/thread-self"));
+        let _ = result_tx.send((&socket).read(&mut [0; 64]));
+    });
+    let tid = tid.recv_timeout(WATCHDOG).map_err(io::Error::other)??;
+    wait_until_asleep(&tid)?;
+    let blocked = BlockedRead {
+        result,
+        spare,
+        _peer: peer,
+    };
+    Ok((blocked, other_handle))
+}
+
+/// Waits until the kernel reports the thread `tid` as sleeping (state `S`
+/// in `/proc/<pid>/task/<tid>/stat`). After sending its id, the reader has
+/// nothing left to do but `read`, so once it sleeps it is inside the read.
+fn wait_until_asleep(tid: &std::path::Path) -> io::Result<()> {
+    let stat = std::path::Path::new("/proc").join(tid).join("stat");
+    let began = Instant::now();
+    while began.elapsed() < WATCHDOG {
+        let text = std::fs::read_to_string(&stat)?;
+        // The state follows the command name, which is in parentheses.
+        let state = text
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next());
+        if state == Some('S') {
+            return Ok(());
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    Err(io::Error::other("the reader never blocked"))
+}
+
+impl BlockedRead {
+    /// What the reader's `read` returned, or `None` if it was still blocked
+    /// after `bound`. Either way the reader is then ended, through `spare`.
+    fn wait(self, bound: Duration) -> Option<io::Result<usize>> {
+        let outcome = self.result.recv_timeout(bound).ok();
+        let _ = self.spare.shutdown(Shutdown::Both);
+        if outcome.is_none() {
+            let _ = self.result.recv_timeout(WATCHDOG);
+        }
+        outcome
+    }
+}
+
+/// A generous bound for a read that has been woken: it returns at once, so
+/// only a machine stalled for this long could miss it.
+const WAKE_BOUND: Duration = Duration::from_secs(10);
+
+/// How long a read that was not woken is watched before it counts as still
+/// blocked.
+const STILL_BLOCKED_AFTER: Duration = Duration::from_millis(300);
+
+// ANCHOR: shutdown
+/// A flag cannot reach a thread blocked in `read`, but the socket can:
+/// `shutdown` through another handle to it wakes the read, which returns
+/// `Ok(0)`, end of stream.
+fn shut_down_under_a_blocked_read() -> io::Result<Option<io::Result<usize>>> {
+    let (blocked, other_handle) = start_a_blocked_read()?;
+    other_handle.shutdown(Shutdown::Both)?;
+    Ok(blocked.wait(WAKE_BOUND))
+}
+
+/// Dropping the other handle closes only its own file descriptor. The
+/// socket stays open for the reader, whose read goes on waiting.
+fn drop_under_a_blocked_read() -> io::Result<Option<io::Result<usize>>> {
+    let (blocked, other_handle) = start_a_blocked_read()?;
+    drop(other_handle);
+    Ok(blocked.wait(STILL_BLOCKED_AFTER))
+}
+// ANCHOR_END: shutdown
+
 fn main() {
     let (steps, finished) = stop_during_a_job();
     println!("steps: {steps:?}");
     println!("jobs the worker finished: {finished}");
+    let shown = |outcome: Option<io::Result<usize>>| match outcome {
+        Some(returned) => format!("read returned {returned:?}"),
+        None => "read still blocked".to_owned(),
+    };
+    let shut_down = shut_down_under_a_blocked_read().unwrap();
+    println!("shutdown from another handle: {}", shown(shut_down));
+    let dropped = drop_under_a_blocked_read().unwrap();
+    println!("another handle dropped:       {}", shown(dropped));
 }
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -98,6 +212,22 @@ mod tests {
         drop(handle);
         go_tx.send(()).unwrap();
         assert_eq!(done.recv_timeout(WATCHDOG), Ok("still ran"));
+    }
+
+    /// Run in a loop of ten, so that a wake-up that only sometimes happens
+    /// would show.
+    #[test]
+    fn shutdown_from_another_handle_wakes_a_thread_blocked_in_read() {
+        for _ in 0..10 {
+            let outcome = shut_down_under_a_blocked_read().unwrap();
+            assert!(matches!(outcome, Some(Ok(0))), "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn dropping_another_handle_leaves_a_thread_blocked_in_read() {
+        let outcome = drop_under_a_blocked_read().unwrap();
+        assert!(outcome.is_none(), "{outcome:?}");
     }
 
     /// Without a request the worker runs every job and ends only when the

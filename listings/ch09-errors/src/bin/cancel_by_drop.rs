@@ -1,4 +1,10 @@
-// ANCHOR: all
+//! Cancelling a future by dropping it: under a timeout, in `select!`, and by
+//! aborting a task. The code after the `.await` never runs; destructors do.
+//! A future that blocks its thread cannot be cut short by a timeout, and
+//! dropping a `JoinHandle` leaves its task running.
+//!
+//!     cargo run -p ch09-errors --bin cancel_by_drop
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -52,6 +58,26 @@ async fn two_jobs_with_deadline(log: Log) -> Result<(&'static str, &'static str)
 }
 // ANCHOR_END: timeout
 
+// ANCHOR: blocked
+/// How long the blocking job holds its thread: longer than `DEADLINE`.
+const BLOCK_TIME: Duration = Duration::from_millis(300);
+
+/// Like `slow_job`, but it waits with `std::thread::sleep`, which blocks the
+/// thread, instead of awaiting. Its first poll returns only when it is done.
+async fn blocking_job(log: Log) -> &'static str {
+    note(&log, "started");
+    std::thread::sleep(BLOCK_TIME);
+    note(&log, "finished");
+    "result"
+}
+
+/// `timeout` looks at its deadline only when it is polled, after it has
+/// polled the job, and this job's poll does not come back until the end.
+async fn blocking_job_with_deadline(log: Log) -> Result<&'static str, Elapsed> {
+    timeout(DEADLINE, blocking_job(log)).await
+}
+// ANCHOR_END: blocked
+
 // ANCHOR: select
 /// Runs the job until it finishes or a shutdown signal arrives. `select!`
 /// drops every branch but the one that completed first.
@@ -97,6 +123,10 @@ fn main() {
         println!("two jobs: {result:?}, steps {:?}", log.lock().unwrap());
 
         let log = Log::default();
+        let result = blocking_job_with_deadline(log.clone()).await;
+        println!("blocking: {result:?}, steps {:?}", log.lock().unwrap());
+
+        let log = Log::default();
         let (stop, shutdown) = oneshot::channel();
         let job = tokio::spawn(job_until_shutdown(log.clone(), shutdown));
         sleep(DEADLINE).await;
@@ -121,7 +151,6 @@ fn main() {
         );
     });
 }
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -131,9 +160,11 @@ mod tests {
         log.lock().unwrap().clone()
     }
 
-    // Every test runs on a paused clock: tokio jumps straight to the next
-    // timer whenever all tasks are waiting, so no test depends on how fast
-    // the machine is, and none of them takes real time.
+    // Every test but one runs on a paused clock: tokio jumps straight to the
+    // next timer whenever all tasks are waiting, so those tests do not depend
+    // on how fast the machine is, and none of them takes real time. The
+    // exception is the blocking job, whose `std::thread::sleep` the paused
+    // clock cannot see; its result does not depend on timing either.
 
     #[tokio::test(start_paused = true)]
     async fn a_job_given_enough_time_runs_to_its_end() {
@@ -170,6 +201,19 @@ mod tests {
         let nested = timeout(JOB_TIME * 2, job_with_deadline(log.clone())).await;
         assert!(matches!(nested, Ok(Err(_))), "{nested:?}");
         assert_eq!(steps(&log), ["started", "cleaned up"]);
+    }
+
+    /// On the real clock, on the test's current_thread runtime: the job
+    /// blocks for three times the deadline, and still the timeout returns
+    /// `Ok`, after the whole block, because the deadline was never checked
+    /// while the job held the thread.
+    #[tokio::test]
+    async fn a_timeout_cannot_fire_while_the_future_blocks_its_thread() {
+        let log = Log::default();
+        let began = std::time::Instant::now();
+        assert_eq!(blocking_job_with_deadline(log.clone()).await, Ok("result"));
+        assert!(began.elapsed() >= BLOCK_TIME);
+        assert_eq!(steps(&log), ["started", "finished"]);
     }
 
     #[tokio::test(start_paused = true)]

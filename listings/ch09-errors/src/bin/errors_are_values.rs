@@ -1,4 +1,9 @@
-// ANCHOR: all
+//! `?` works the same in synchronous and asynchronous code, and an error a
+//! thread or a task returns is just a value. The panic layer differs: a task's
+//! `JoinError` is an `Error`, a thread's panic payload is not.
+//!
+//!     cargo run -p ch09-errors --bin errors_are_values
+
 use std::error::Error;
 use std::num::ParseIntError;
 use std::thread;
@@ -27,15 +32,18 @@ async fn add_async(a: &str, b: &str) -> Result<u32, ParseIntError> {
 type AnyError = Box<dyn Error + Send + Sync>;
 
 /// On another thread, the `Result` is simply the thread's return value.
-/// `join` wraps it in one more layer, which is `Err` only for a panic.
+/// `join` wraps it in one more layer, which is `Err` only for a panic. That
+/// `Err` holds the panic's payload, a `Box<dyn Any + Send>`, which is not an
+/// `Error`: `?` cannot convert it, so `map_err` must. This one replaces it
+/// with a fixed text, and the panic's own message is lost.
 fn add_on_a_thread(a: String, b: String) -> Result<u32, AnyError> {
     let joined = thread::spawn(move || add(&a, &b)).join();
-    let sum = joined.map_err(|_panic| "the thread panicked")??;
+    let sum = joined.map_err(|_payload| "the thread panicked")??;
     Ok(sum)
 }
 
-/// On a task it is the same: the `JoinError` layer, then the task's own
-/// `Result`, and `?` unwraps both.
+/// On a task, `JoinError` does implement `Error`, so `?` unwraps both
+/// layers, the `JoinError` and then the task's own `Result`.
 async fn add_on_a_task(a: String, b: String) -> Result<u32, AnyError> {
     let sum = tokio::spawn(async move { add_async(&a, &b).await }).await??;
     Ok(sum)
@@ -54,7 +62,6 @@ fn main() {
     println!("add_on_a_thread: {on_thread:?}");
     println!("add_on_a_task:   {on_task:?}");
 }
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -95,5 +102,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A task's panic goes through `?` as a `JoinError`, an `Error` whose
+    /// text keeps the panic's message.
+    #[tokio::test]
+    async fn a_task_panic_passes_through_question_mark_with_its_message() {
+        async fn sum_on_a_panicking_task() -> Result<u32, AnyError> {
+            let sum = tokio::spawn(async { panic!("no sum today") }).await?;
+            Ok(sum)
+        }
+        let error = sum_on_a_panicking_task().await.unwrap_err();
+        assert!(error.downcast_ref::<tokio::task::JoinError>().is_some());
+        let text = error.to_string();
+        assert!(
+            text.ends_with(r#"panicked with message "no sum today""#),
+            "{text}"
+        );
     }
 }

@@ -1,4 +1,10 @@
-// ANCHOR: all
+//! A transfer cancelled at its `.await` can leave half its change done. The
+//! fixes: make the change whole between two `.await`s, or make it safe to
+//! repeat, with an id the ledger applies at most once.
+//!
+//!     cargo run -p ch09-errors --bin half_done_transfer
+
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::{sleep, timeout};
@@ -33,7 +39,8 @@ async fn transfer_split(accounts: &Mutex<Accounts>, amount: u64) {
 
 /// Waits for approval first, then changes both balances with no `.await`
 /// in between. Dropped at any point, it has done all of the change or none
-/// of it, and calling it again is safe.
+/// of it, and its caller can tell which: a timeout that fired means none.
+/// It is not safe to repeat, though: two calls move the money twice.
 async fn transfer_whole(accounts: &Mutex<Accounts>, amount: u64) {
     approval(amount).await;
     let mut accounts = accounts.lock().unwrap();
@@ -41,6 +48,40 @@ async fn transfer_whole(accounts: &Mutex<Accounts>, amount: u64) {
     accounts.to += amount;
 }
 // ANCHOR_END: transfers
+
+// ANCHOR: with_id
+/// Balances kept by another service, which remembers the id of every
+/// transfer it has applied.
+#[derive(Debug)]
+struct Ledger {
+    accounts: Accounts,
+    applied: HashSet<u64>,
+}
+
+impl Ledger {
+    fn new(accounts: Accounts) -> Self {
+        let applied = HashSet::new();
+        Ledger { accounts, applied }
+    }
+
+    /// Applies transfer `id` at most once: a repeat changes nothing.
+    fn apply(&mut self, id: u64, amount: u64) {
+        if self.applied.insert(id) {
+            self.accounts.from -= amount;
+            self.accounts.to += amount;
+        }
+    }
+}
+
+/// The service applies the transfer as soon as the request reaches it; its
+/// reply then takes `APPROVAL_TIME` to come back. Dropped while it waits for
+/// the reply, this leaves its caller unsure whether the money moved, so the
+/// caller runs it again with the same id.
+async fn transfer_with_id(ledger: &Mutex<Ledger>, id: u64, amount: u64) {
+    ledger.lock().unwrap().apply(id, amount);
+    approval(amount).await; // the reply
+}
+// ANCHOR_END: with_id
 
 /// How much each transfer in `main` and in the tests moves.
 const AMOUNT: u64 = 30;
@@ -72,9 +113,16 @@ fn main() {
         );
         transfer_whole(&accounts, AMOUNT).await;
         println!("whole, retried:   {:?}", accounts.lock().unwrap());
+
+        let ledger = Mutex::new(Ledger::new(START));
+        let result = timeout(DEADLINE, transfer_with_id(&ledger, 1, AMOUNT)).await;
+        let accounts = ledger.lock().unwrap().accounts;
+        println!("by id, cut short: {result:?}, {accounts:?}");
+        transfer_with_id(&ledger, 1, AMOUNT).await;
+        let accounts = ledger.lock().unwrap().accounts;
+        println!("by id, retried:   {accounts:?}");
     });
 }
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -123,6 +171,36 @@ mod tests {
         assert_eq!(*accounts.lock().unwrap(), START);
         transfer_whole(&accounts, AMOUNT).await;
         assert_eq!(*accounts.lock().unwrap(), Accounts { from: 70, to: 30 });
+    }
+
+    /// Run to its end twice, `transfer_whole` moves the money twice: being
+    /// all-or-nothing does not make it safe to repeat.
+    #[tokio::test(start_paused = true)]
+    async fn the_whole_transfer_run_twice_moves_the_money_twice() {
+        let accounts = Mutex::new(START);
+        transfer_whole(&accounts, AMOUNT).await;
+        transfer_whole(&accounts, AMOUNT).await;
+        assert_eq!(*accounts.lock().unwrap(), Accounts { from: 40, to: 60 });
+    }
+
+    /// Cut short after the ledger applied it, retried, run twice more: the
+    /// money moves once. A new id is a new transfer, and moves it again.
+    #[tokio::test(start_paused = true)]
+    async fn a_transfer_with_an_id_moves_the_money_once_however_often_it_is_run() {
+        let moved_once = Accounts { from: 70, to: 30 };
+        let ledger = Mutex::new(Ledger::new(START));
+        let cut = timeout(DEADLINE, transfer_with_id(&ledger, 1, AMOUNT)).await;
+        assert!(cut.is_err());
+        assert_eq!(ledger.lock().unwrap().accounts, moved_once);
+        for _ in 0..3 {
+            transfer_with_id(&ledger, 1, AMOUNT).await;
+            assert_eq!(ledger.lock().unwrap().accounts, moved_once);
+        }
+        transfer_with_id(&ledger, 2, AMOUNT).await;
+        assert_eq!(
+            ledger.lock().unwrap().accounts,
+            Accounts { from: 40, to: 60 }
+        );
     }
 
     /// Cancels each transfer at a range of moments, from zero (`timeout`

@@ -1,6 +1,14 @@
-// ANCHOR: all
+//! A panic on a thread or a task ends only that thread or task, and whoever
+//! joins or awaits it gets the panic back as a value. `unwrap` on that value
+//! raises a new panic, `resume_unwind` passes the original on, and a scope
+//! raises its own. A std lock held during the panic comes back poisoned; a
+//! tokio lock does not.
+//!
+//!     cargo run -p ch09-errors --bin panic_in_thread_or_task
+
 use std::any::Any;
-use std::sync::{Mutex, PoisonError};
+use std::panic;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 // ANCHOR: work
@@ -45,9 +53,23 @@ async fn half_on_a_task(n: u32) -> Result<u32, String> {
 // ANCHOR_END: join
 
 // ANCHOR: scope
+/// `unwrap` on the `Err` from `join` raises a new panic in this thread. Its
+/// message is the `Debug` form of the payload, which says nothing but
+/// `Any { .. }`: the original message is lost.
+fn join_and_unwrap() -> u32 {
+    thread::spawn(|| half(7)).join().unwrap()
+}
+
+/// `resume_unwind` goes on unwinding this thread with the very payload the
+/// other thread panicked with, message and all.
+fn join_and_resume() -> u32 {
+    let joined = thread::spawn(|| half(7)).join();
+    joined.unwrap_or_else(|payload| panic::resume_unwind(payload))
+}
+
 /// Scoped threads are joined when the scope ends. If one of them panicked
-/// and nobody collected that panic with `join`, the scope panics in turn,
-/// in the thread that opened it.
+/// and nobody collected that panic with `join`, the scope raises a panic of
+/// its own, in the thread that opened it.
 fn scope_with_a_panicking_thread() {
     thread::scope(|scope| {
         scope.spawn(|| half(7));
@@ -76,12 +98,32 @@ fn panic_while_holding_a_lock() -> Result<Vec<u32>, Vec<u32>> {
 }
 // ANCHOR_END: poison
 
+// ANCHOR: tokio_lock
+/// The same on a task, with `tokio::sync::Mutex`. Its guard is dropped as
+/// the task unwinds, and that simply unlocks it: tokio's mutex has no
+/// poisoning. The next `lock().await` succeeds and hands over the half-done
+/// update with no warning.
+async fn panic_while_holding_a_tokio_lock() -> Vec<u32> {
+    let halves = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let task = tokio::spawn({
+        let halves = Arc::clone(&halves);
+        async move {
+            let mut halves = halves.lock().await;
+            halves.push(half(8));
+            halves.push(half(7));
+        }
+    });
+    assert!(task.await.unwrap_err().is_panic());
+    halves.lock().await.clone()
+}
+// ANCHOR_END: tokio_lock
+
 // ANCHOR: main
 fn main() {
     // Every panic below is deliberate. The default panic hook would print a
     // report of each one to stderr; this one prints nothing, so the output
     // is only what `main` says about them. (The tests keep the default.)
-    std::panic::set_hook(Box::new(|_| {}));
+    panic::set_hook(Box::new(|_| {}));
 
     println!("thread, half of 8: {:?}", half_on_a_thread(8));
     println!("thread, half of 7: {:?}", half_on_a_thread(7));
@@ -92,7 +134,13 @@ fn main() {
     let task = runtime.block_on(half_on_a_task(7));
     println!("task, half of 7:   {task:?}");
 
-    let scope = std::panic::catch_unwind(scope_with_a_panicking_thread);
+    let caught = |f: fn() -> u32| {
+        let result = panic::catch_unwind(f);
+        result.map_err(|payload| panic_message(&*payload).to_owned())
+    };
+    println!("join, unwrap:      {:?}", caught(join_and_unwrap));
+    println!("join, resume:      {:?}", caught(join_and_resume));
+    let scope = panic::catch_unwind(scope_with_a_panicking_thread);
     let scope = scope.map_err(|payload| panic_message(&*payload).to_owned());
     println!("scope:             {scope:?}");
 
@@ -102,10 +150,11 @@ fn main() {
         left.is_err(),
         left.unwrap_or_else(|v| v)
     );
+    let left = runtime.block_on(panic_while_holding_a_tokio_lock());
+    println!("tokio lock:        locked again, holding {left:?}");
     println!("main is still running");
 }
 // ANCHOR_END: main
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -147,13 +196,33 @@ mod tests {
     /// ordinary unwinding panic in the calling thread, so it can be caught.
     #[test]
     fn a_scope_raises_a_panic_nobody_joined_when_it_ends() {
-        let payload = std::panic::catch_unwind(scope_with_a_panicking_thread).unwrap_err();
+        let payload = panic::catch_unwind(scope_with_a_panicking_thread).unwrap_err();
         assert_eq!(panic_message(&*payload), "a scoped thread panicked");
+    }
+
+    /// `unwrap` raises a panic of its own, whose payload is a new message;
+    /// `resume_unwind` raises the original payload again.
+    #[test]
+    fn unwrap_raises_a_new_panic_and_resume_unwind_passes_the_original_on() {
+        let unwrapped = panic::catch_unwind(join_and_unwrap).unwrap_err();
+        assert_eq!(
+            panic_message(&*unwrapped),
+            "called `Result::unwrap()` on an `Err` value: Any { .. }"
+        );
+        let resumed = panic::catch_unwind(join_and_resume).unwrap_err();
+        assert_eq!(panic_message(&*resumed), "half of 7: not an even number");
     }
 
     #[test]
     fn a_panic_while_holding_a_lock_poisons_it() {
         // Poisoned, and holding the first half of the update only.
         assert_eq!(panic_while_holding_a_lock(), Err(vec![4]));
+    }
+
+    /// The std lock above comes back poisoned; tokio's comes back as if
+    /// nothing had happened, holding the same half-done update.
+    #[tokio::test]
+    async fn a_panic_while_holding_a_tokio_lock_leaves_it_unpoisoned_and_half_updated() {
+        assert_eq!(panic_while_holding_a_tokio_lock().await, [4]);
     }
 }
