@@ -6,47 +6,21 @@ pub mod cpu;
 pub mod send_bound;
 pub mod workers;
 
-/// Whether this machine has the `needed` CPUs that the test at `test` (its
-/// path, from `module_path!()`) must have to observe its property. If not,
-/// reports the test skipped, by the book's convention: a line on stderr, also
-/// appended to the file `BOOK_SKIP_LOG` names, if set. The count is what std
-/// reports (it honours affinity and cgroup quotas), or `BOOK_CPUS` if set, so
-/// that the skip path can be tried on any machine.
-pub fn has_cpus(test: &str, needed: usize) -> bool {
-    let cpus = std::env::var("BOOK_CPUS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(cpu::cores);
-    if cpus >= needed {
-        return true;
-    }
-    let line = format!(
-        "skipped: {}::{test}: needs {needed} CPUs, has {cpus}",
-        env!("CARGO_PKG_NAME")
-    );
-    eprintln!("{line}");
-    if let Some(path) = std::env::var_os("BOOK_SKIP_LOG") {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .unwrap();
-        writeln!(file, "{line}").unwrap();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
-    use super::has_cpus;
+    // The skip convention's helper, tried here through this crate's own
+    // test paths, since every parallel test of this chapter relies on it.
+    use book_skip::has_cpus;
 
     #[test]
     fn every_machine_has_the_one_cpu_a_test_may_ask_for() {
         // Unless BOOK_CPUS pretends otherwise, a machine always has one CPU;
         // a skip helper that always said no would silence every parallel test.
         if std::env::var_os("BOOK_CPUS").is_none() {
-            assert!(has_cpus(module_path!(), 1));
+            assert!(has_cpus!(
+                "every_machine_has_the_one_cpu_a_test_may_ask_for",
+                1
+            ));
         }
     }
 
@@ -62,10 +36,7 @@ mod tests {
     #[test]
     #[ignore = "a probe for below_the_cpus_it_needs_a_test_reports_itself_skipped"]
     fn probe_asks_for_two_cpus() {
-        assert!(!has_cpus(
-            "ch06_parallelism::tests::probe_asks_for_two_cpus",
-            2
-        ));
+        assert!(!has_cpus!("probe_asks_for_two_cpus", 2));
     }
 
     #[test]

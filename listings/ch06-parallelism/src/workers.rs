@@ -67,7 +67,7 @@ mod tests {
     #[test]
     fn tasks_on_a_multi_thread_runtime_run_on_two_threads_at_once() {
         let test = "tasks_on_a_multi_thread_runtime_run_on_two_threads_at_once";
-        if !crate::has_cpus(&format!("{}::{test}", module_path!()), 2) {
+        if !book_skip::has_cpus!(test, 2) {
             return;
         }
         let started = Instant::now();

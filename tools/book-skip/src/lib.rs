@@ -49,7 +49,7 @@ pub fn skip(package: &str, test: &str, reason: &str) {
 /// and the module path are the caller's.
 #[macro_export]
 macro_rules! skip {
-    ($test:expr, $reason:expr) => {
+    ($test:expr, $reason:expr $(,)?) => {
         $crate::skip(
             env!("CARGO_PKG_NAME"),
             &format!("{}::{}", module_path!(), $test),
@@ -62,7 +62,7 @@ macro_rules! skip {
 /// calling test is reported skipped (package and module path are the caller's).
 #[macro_export]
 macro_rules! has_cpus {
-    ($test:expr, $needed:expr) => {
+    ($test:expr, $needed:expr $(,)?) => {
         $crate::has_cpus(
             env!("CARGO_PKG_NAME"),
             &format!("{}::{}", module_path!(), $test),

@@ -80,26 +80,6 @@ mod tests {
             .unwrap()
     }
 
-    /// The book's skip convention: a test that cannot observe its property
-    /// here says so on stderr, and in the file `BOOK_SKIP_LOG` names.
-    fn skip(test: &str, reason: &str) {
-        let line = format!(
-            "skipped: {}::{}::{test}: {reason}",
-            env!("CARGO_PKG_NAME"),
-            module_path!()
-        );
-        eprintln!("{line}");
-        if let Some(path) = std::env::var_os("BOOK_SKIP_LOG") {
-            use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .unwrap();
-            writeln!(file, "{line}").unwrap();
-        }
-    }
-
     /// `SPINNERS` threads on one CPU, none of which ever finishes or yields:
     /// after the note, each of them counting again means the CPU was taken
     /// from a spinner that still wanted it and given to another, which only
@@ -122,7 +102,7 @@ mod tests {
             "pinned, or not, unlike a probe"
         );
         let Some((noted, last)) = progress else {
-            skip(
+            book_skip::skip!(
                 "more_spinning_threads_than_cores_all_make_progress",
                 "this system would not pin a thread to one CPU",
             );

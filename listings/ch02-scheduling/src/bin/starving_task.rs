@@ -125,26 +125,6 @@ mod tests {
             .unwrap()
     }
 
-    /// The book's skip convention: a test that cannot observe its property
-    /// here says so on stderr, and in the file `BOOK_SKIP_LOG` names.
-    fn skip(test: &str, reason: &str) {
-        let line = format!(
-            "skipped: {}::{}::{test}: {reason}",
-            env!("CARGO_PKG_NAME"),
-            module_path!()
-        );
-        eprintln!("{line}");
-        if let Some(path) = std::env::var_os("BOOK_SKIP_LOG") {
-            use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .unwrap();
-            writeln!(file, "{line}").unwrap();
-        }
-    }
-
     /// Each step computes for `STEP`, long enough for a preemptive scheduler
     /// to switch (the next test shows that it does), yet `b` begins only
     /// once `a` has returned.
@@ -162,7 +142,7 @@ mod tests {
         let order = run_two_threads_on_one_cpu();
         assert_eq!(order.is_some(), can_pin(), "pinned, or not, unlike a probe");
         let Some(order) = order else {
-            skip(
+            book_skip::skip!(
                 "the_same_greedy_job_on_two_threads_sharing_one_cpu_is_interleaved",
                 "this system would not pin a thread to one CPU",
             );

@@ -261,26 +261,6 @@ mod tests {
         assert!(threads.iter().all(|&id| id == thread::current().id()));
     }
 
-    /// The book's skip convention: a test that cannot observe its property
-    /// here says so on stderr, and in the file `BOOK_SKIP_LOG` names.
-    fn skip(test: &str, reason: &str) {
-        let line = format!(
-            "skipped: {}::{}::{test}: {reason}",
-            env!("CARGO_PKG_NAME"),
-            module_path!()
-        );
-        eprintln!("{line}");
-        if let Some(path) = std::env::var_os("BOOK_SKIP_LOG") {
-            use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .unwrap();
-            writeln!(file, "{line}").unwrap();
-        }
-    }
-
     /// This process's threads, and what each of its open file descriptors
     /// refers to, as Linux lists them under `/proc/self`.
     fn threads_and_descriptors() -> Option<(usize, Vec<std::path::PathBuf>)> {
@@ -320,7 +300,7 @@ mod tests {
             return;
         }
         let Some(before) = threads_and_descriptors() else {
-            skip(NAME, "no /proc/self to count threads and descriptors in");
+            book_skip::skip!(NAME, "no /proc/self to count threads and descriptors in");
             return;
         };
         let seen = Arc::new(Mutex::new(Vec::new()));

@@ -150,7 +150,7 @@ mod tests {
 
     /// Whether two CPUs are there for `test`; if not, it is reported skipped.
     fn two_cpus(test: &str) -> bool {
-        ch06_parallelism::has_cpus(&format!("{}::{test}", module_path!()), 2)
+        book_skip::has_cpus!(test, 2)
     }
 
     #[test]
