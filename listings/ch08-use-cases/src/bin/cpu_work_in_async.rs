@@ -1,10 +1,15 @@
 //! CPU-bound work in async code, beside a heartbeat task that should keep
 //! beating: run inline it stops the heartbeat; moved to tokio's blocking pool,
 //! to a pool of threads of our own, or out of the way with `block_in_place`,
-//! it does not.
+//! it does not. Then what `block_in_place` does not move: the other futures
+//! of its own task.
+//!
+//!     cargo run -p ch08-use-cases --bin cpu_work_in_async
 
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -171,6 +176,57 @@ async fn with_block_in_place() -> Range<Instant> {
 }
 // ANCHOR_END: block_in_place
 
+// ANCHOR: same_task
+/// One task that joins two futures: a ticker, and a branch that waits for
+/// the first tick and then blocks in `block_in_place`. Returns how many
+/// ticks fell during the block.
+async fn ticks_beside_block_in_place_in_one_task() -> usize {
+    let ticks = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    let ticker = async {
+        while !done.load(SeqCst) {
+            tokio::time::sleep(TICK).await;
+            ticks.fetch_add(1, SeqCst);
+        }
+    };
+    let blocker = async {
+        while ticks.load(SeqCst) == 0 {
+            tokio::time::sleep(TICK).await;
+        }
+        let before = ticks.load(SeqCst);
+        tokio::task::block_in_place(|| thread::sleep(WORK));
+        let during = ticks.load(SeqCst) - before;
+        done.store(true, SeqCst);
+        during
+    };
+    tokio::join!(ticker, blocker).1
+}
+// ANCHOR_END: same_task
+
+/// The same, with the ticker spawned as a task of its own.
+async fn ticks_beside_block_in_place_in_another_task() -> usize {
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let ticker = tokio::spawn({
+        let (ticks, done) = (Arc::clone(&ticks), Arc::clone(&done));
+        async move {
+            while !done.load(SeqCst) {
+                tokio::time::sleep(TICK).await;
+                ticks.fetch_add(1, SeqCst);
+            }
+        }
+    });
+    while ticks.load(SeqCst) == 0 {
+        tokio::time::sleep(TICK).await;
+    }
+    let before = ticks.load(SeqCst);
+    tokio::task::block_in_place(|| thread::sleep(WORK));
+    let during = ticks.load(SeqCst) - before;
+    done.store(true, SeqCst);
+    ticker.await.expect("the ticker finished");
+    during
+}
+
 /// Every task on the calling thread.
 fn current_thread_runtime() -> Runtime {
     Builder::new_current_thread().enable_time().build().unwrap()
@@ -204,6 +260,19 @@ fn main() {
     println!("  inline, one worker:     {inline_on_worker}");
     let in_place = one_worker.block_on(beats_during(with_block_in_place()));
     println!("  block_in_place:         {in_place}");
+    println!("ticks during {WORK:?} in block_in_place ({beats_due} due):");
+    let same_task = one_worker.block_on(async {
+        tokio::spawn(ticks_beside_block_in_place_in_one_task())
+            .await
+            .expect("the task finished")
+    });
+    println!("  ticker joined in the same task: {same_task}");
+    let other_task = one_worker.block_on(async {
+        tokio::spawn(ticks_beside_block_in_place_in_another_task())
+            .await
+            .expect("the task finished")
+    });
+    println!("  ticker in a task of its own:    {other_task}");
 }
 
 #[cfg(test)]
@@ -342,6 +411,35 @@ mod tests {
         // The worker's tasks moved to a new thread before the work began.
         let beats = best_of(|| runtime.block_on(beats_during(with_block_in_place())));
         assert!(beats >= MIN_BEATS, "only {beats} beats");
+    }
+
+    /// Runs `ticks` as a spawned task, so on one of the runtime's workers.
+    fn on_a_worker(
+        runtime: &Runtime,
+        ticks: impl Future<Output = usize> + Send + 'static,
+    ) -> usize {
+        runtime.block_on(async { tokio::spawn(ticks).await.expect("the task finished") })
+    }
+
+    #[test]
+    fn block_in_place_also_stops_the_other_futures_of_its_task() {
+        let _turn = one_at_a_time();
+        let runtime = one_worker_runtime();
+        // Exactly none: the ticker can only tick when its task is polled,
+        // and the task is inside `block_in_place` the whole time.
+        assert_eq!(
+            on_a_worker(&runtime, ticks_beside_block_in_place_in_one_task()),
+            0
+        );
+    }
+
+    #[test]
+    fn a_ticker_in_a_task_of_its_own_ticks_through_block_in_place() {
+        let _turn = one_at_a_time();
+        let runtime = one_worker_runtime();
+        let ticks =
+            best_of(|| on_a_worker(&runtime, ticks_beside_block_in_place_in_another_task()));
+        assert!(ticks >= MIN_BEATS, "only {ticks} ticks");
     }
 
     #[test]

@@ -189,7 +189,6 @@ where
 }
 // ANCHOR_END: placements
 
-// ANCHOR: main
 fn main() {
     let yes = |b: bool| if b { "yes" } else { "no" };
     println!(
@@ -211,7 +210,6 @@ fn main() {
         on_one_thread(job_in_a_task_that_yields),
     );
 }
-// ANCHOR_END: main
 
 #[cfg(test)]
 mod tests {

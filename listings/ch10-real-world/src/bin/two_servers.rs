@@ -135,10 +135,14 @@ const ROUNDS: usize = 2;
 /// A client that no one-connection-at-a-time server can satisfy. It opens
 /// one connection per name and sends the first request on each without
 /// reading anything; only when every connection has its first reply does
-/// it send the second requests. A server that served the first connection
-/// to its end before accepting the next would wait on that connection for a
-/// second request that never comes, while the others wait in the listen
-/// backlog: the client gives up after `REPLY_WAIT` and returns an error.
+/// it send the second requests. A server that served one connection to its
+/// end before accepting the next would answer the first connection's first
+/// request and then wait there for a second one, which this client sends
+/// only after every first reply, while the other connections wait
+/// unaccepted in the listen backlog: the client gives up after `REPLY_WAIT`
+/// and returns an error. (One request per connection, each connection
+/// closed after its reply, would not catch such a server: it would reach
+/// each waiting connection in turn.)
 fn ask_in_two_rounds(addr: SocketAddr, names: &[String]) -> io::Result<Vec<Vec<String>>> {
     let mut connections = Vec::new();
     for _ in names {
@@ -238,7 +242,6 @@ fn distinct(threads: &[OsThread]) -> usize {
     threads.iter().collect::<HashSet<_>>().len()
 }
 
-// ANCHOR: main
 fn main() -> io::Result<()> {
     let (replies, threads) = run_thread_server(CLIENTS)?;
     println!("thread per connection: {}", replies[0][0].trim_end());
@@ -268,7 +271,6 @@ fn main() -> io::Result<()> {
     println!("flavor = \"current_thread\": {:?}", node_like_runtime());
     Ok(())
 }
-// ANCHOR_END: main
 
 #[cfg(test)]
 mod tests {
@@ -434,5 +436,16 @@ mod tests {
     #[test]
     fn the_node_like_runtime_has_exactly_one_worker() {
         assert_eq!(node_like_runtime(), (RuntimeFlavor::CurrentThread, 1));
+    }
+
+    /// Unlike `#[tokio::main]`, `#[tokio::test]` with no flavour named
+    /// builds a current_thread runtime for each test (tokio-macros 2.7.2,
+    /// the `test` attribute's "Current thread runtime" section): a test of
+    /// async code runs every task on the test's own thread.
+    #[tokio::test]
+    async fn tokio_test_builds_a_current_thread_runtime_by_default() {
+        let handle = Handle::current();
+        assert_eq!(handle.runtime_flavor(), RuntimeFlavor::CurrentThread);
+        assert_eq!(handle.metrics().num_workers(), 1);
     }
 }
