@@ -309,25 +309,6 @@ mod tests {
             .collect()
     }
 
-    /// The book's skip convention: say so on stderr, and in the file
-    /// `BOOK_SKIP_LOG` names, if any.
-    fn skip(test: &str, reason: &str) {
-        use std::io::Write;
-        let line = format!(
-            "skipped: ch10-real-world::{}::{test}: {reason}",
-            module_path!()
-        );
-        eprintln!("{line}");
-        if let Ok(path) = std::env::var("BOOK_SKIP_LOG") {
-            let mut log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .expect("BOOK_SKIP_LOG names a writable file");
-            writeln!(log, "{line}").unwrap();
-        }
-    }
-
     /// The loop and a busy worker thread forced onto one CPU: the test runs
     /// itself again in a child process under `taskset`. The job never
     /// blocks or yields, so the loop can run during it only because the
@@ -346,7 +327,7 @@ mod tests {
                 .output();
             let child = match child {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return skip(test, "taskset (util-linux) is not installed");
+                    return book_skip::skip!(test, "taskset (util-linux) is not installed");
                 }
                 other => other.unwrap(),
             };

@@ -297,32 +297,6 @@ mod tests {
         }
     }
 
-    /// The CPUs this test may use (`BOOK_CPUS` overrides, to try the skip).
-    fn cpus() -> usize {
-        match std::env::var("BOOK_CPUS") {
-            Ok(n) => n.parse().expect("BOOK_CPUS must be a number"),
-            Err(_) => thread::available_parallelism().map_or(1, |n| n.get()),
-        }
-    }
-
-    /// The book's skip convention: say so on stderr, and in the file
-    /// `BOOK_SKIP_LOG` names, if any.
-    fn skip(test: &str, reason: &str) {
-        let line = format!(
-            "skipped: ch10-real-world::{}::{test}: {reason}",
-            module_path!()
-        );
-        eprintln!("{line}");
-        if let Ok(path) = std::env::var("BOOK_SKIP_LOG") {
-            let mut log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .expect("BOOK_SKIP_LOG names a writable file");
-            writeln!(log, "{line}").unwrap();
-        }
-    }
-
     /// A runtime builder that records the OS thread of every thread the
     /// runtime starts.
     fn recording_threads(
@@ -399,12 +373,12 @@ mod tests {
     fn on_a_multi_thread_runtime_the_workers_serve_the_connections() {
         const ATTEMPTS: usize = 50;
         let test = "on_a_multi_thread_runtime_the_workers_serve_the_connections";
-        if cpus() < 2 {
-            return skip(test, "needs 2 CPUs to see several workers serve");
+        if book_skip::cpus() < 2 {
+            return book_skip::skip!(test, "needs 2 CPUs to see several workers serve");
         }
         let (runtime, started) = recording_threads(tokio::runtime::Builder::new_multi_thread());
         if runtime.metrics().num_workers() < 2 {
-            return skip(test, "the runtime has a single worker");
+            return book_skip::skip!(test, "the runtime has a single worker");
         }
         let caller = os_thread_id().unwrap();
         let mut most = 0;
