@@ -261,6 +261,36 @@ mod tests {
         assert!(threads.iter().all(|&id| id == thread::current().id()));
     }
 
+    /// How many times the kernel has put the calling thread to sleep so far
+    /// (`voluntary_ctxt_switches` in `/proc/thread-self/status`), if Linux
+    /// says.
+    fn times_this_thread_slept() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+        let line = status
+            .lines()
+            .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))?;
+        line.trim().parse().ok()
+    }
+
+    /// The count is per thread, so the tests running beside this one on
+    /// threads of their own do not change it.
+    #[test]
+    fn the_executor_never_puts_its_thread_to_sleep() {
+        const NAME: &str = "the_executor_never_puts_its_thread_to_sleep";
+        let Some(before) = times_this_thread_slept() else {
+            book_skip::skip!(NAME, "no /proc/thread-self/status to count sleeps in");
+            return;
+        };
+        let executor = Executor::default();
+        for _ in 0..3 {
+            executor.spawn(async {
+                Countdown { remaining: 2 }.await;
+            });
+        }
+        assert_eq!(executor.run_until_idle(), 9);
+        assert_eq!(times_this_thread_slept(), Some(before));
+    }
+
     /// This process's threads, and what each of its open file descriptors
     /// refers to, as Linux lists them under `/proc/self`.
     fn threads_and_descriptors() -> Option<(usize, Vec<std::path::PathBuf>)> {
