@@ -149,7 +149,7 @@ async fn task_client(
 }
 // ANCHOR_END: task_clients
 
-// ANCHOR: thread_server
+// The thread-per-connection server, shown by line range in the appendix.
 /// The std server: one thread accepts, one thread per connection echoes.
 pub struct ThreadEchoServer {
     addr: SocketAddr,
@@ -219,7 +219,6 @@ fn echo_thread(mut stream: std::net::TcpStream) {
         }
     }
 }
-// ANCHOR_END: thread_server
 
 // ANCHOR: pooled_server
 /// The std server with every thread started in advance: one thread accepts

@@ -171,6 +171,29 @@ mod tests {
         }
     }
 
+    /// The control for the test above: the same steps with tokio's lock
+    /// given up before the `.await` and taken again after it, so the
+    /// read and the write are two critical sections. On one thread the
+    /// outcome is fixed: every task reads the total before any writes it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn splitting_the_section_at_the_await_loses_updates() {
+        let total = Arc::new(tokio::sync::Mutex::new(0));
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let total = Arc::clone(&total);
+                tokio::spawn(async move {
+                    let seen = *total.lock().await;
+                    tokio::task::yield_now().await;
+                    *total.lock().await = seen + 1;
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert!(*total.lock().await < TASKS);
+    }
+
     #[test]
     fn a_std_mutex_locked_only_between_awaits_loses_no_update() {
         for _ in 0..10 {

@@ -110,6 +110,15 @@ mod tests {
         assert_eq!(most, PERMITS);
     }
 
+    /// The control for the test above: with one permit more, one task
+    /// more holds a permit at once.
+    #[tokio::test(start_paused = true)]
+    async fn one_permit_more_lets_one_task_more_work_at_once() {
+        let (finished, most) = share(PERMITS + 1).await;
+        assert_eq!(finished, TASKS);
+        assert_eq!(most, PERMITS + 1);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn notify_one_before_anyone_waits_stores_a_permit_for_the_waiter() {
         assert!(
@@ -121,6 +130,22 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn notify_waiters_before_anyone_waits_is_lost() {
         assert!(!signal_then_wait(Notify::notify_waiters).await);
+    }
+
+    /// What `notify_waiters` does reach: a `Notified` future that exists
+    /// when it is called, even one never polled. Creating it registers it.
+    #[tokio::test(start_paused = true)]
+    async fn notify_waiters_reaches_a_notified_future_made_before_it_even_unpolled() {
+        let done = Arc::new(Notify::new());
+        let waiting = done.notified(); // made, not polled
+        let thread_done = Arc::clone(&done);
+        thread::spawn(move || thread_done.notify_waiters())
+            .join()
+            .unwrap();
+        assert!(
+            timeout(PATIENCE, waiting).await.is_ok(),
+            "the signal was lost"
+        );
     }
 
     #[tokio::test(start_paused = true)]

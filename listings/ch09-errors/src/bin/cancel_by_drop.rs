@@ -45,7 +45,8 @@ impl Drop for Cleanup {
 /// Less time than the job needs.
 const DEADLINE: Duration = Duration::from_millis(100);
 
-/// `timeout` polls the job until the deadline, then drops it.
+/// `timeout` polls the job until the deadline, then returns `Err`; the job
+/// is dropped with the `Timeout`, at the end of this `.await`.
 async fn job_with_deadline(log: Log) -> Result<&'static str, Elapsed> {
     timeout(DEADLINE, slow_job(log)).await
 }
@@ -214,6 +215,23 @@ mod tests {
         assert_eq!(blocking_job_with_deadline(log.clone()).await, Ok("result"));
         assert!(began.elapsed() >= BLOCK_TIME);
         assert_eq!(steps(&log), ["started", "finished"]);
+    }
+
+    /// The control for the test above: the same job and the same deadline,
+    /// but the job waits with `tokio::time::sleep(BLOCK_TIME).await`, so it
+    /// gives the thread back and the timeout fires. On the paused clock, so
+    /// no timing is involved.
+    #[tokio::test(start_paused = true)]
+    async fn the_same_timeout_fires_when_the_job_awaits_instead_of_blocking() {
+        let log = Log::default();
+        let awaiting_job = async {
+            note(&log, "started");
+            sleep(BLOCK_TIME).await;
+            note(&log, "finished");
+            "result"
+        };
+        assert!(timeout(DEADLINE, awaiting_job).await.is_err());
+        assert_eq!(steps(&log), ["started"]);
     }
 
     #[tokio::test(start_paused = true)]

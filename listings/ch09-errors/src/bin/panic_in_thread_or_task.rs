@@ -225,4 +225,23 @@ mod tests {
     async fn a_panic_while_holding_a_tokio_lock_leaves_it_unpoisoned_and_half_updated() {
         assert_eq!(panic_while_holding_a_tokio_lock().await, [4]);
     }
+
+    /// The control for the test above: the same half-done update on a task,
+    /// under a `std::sync::Mutex` instead. The std lock is poisoned whether
+    /// the panicking code runs on a thread or on a task.
+    #[tokio::test]
+    async fn the_same_panic_on_a_task_under_a_std_lock_poisons_it() {
+        let halves = Arc::new(Mutex::new(Vec::new()));
+        let task = tokio::spawn({
+            let halves = Arc::clone(&halves);
+            async move {
+                let mut halves = halves.lock().unwrap();
+                halves.push(half(8));
+                halves.push(half(7));
+            }
+        });
+        assert!(task.await.unwrap_err().is_panic());
+        let poisoned = halves.lock().unwrap_err();
+        assert_eq!(*poisoned.into_inner(), [4]);
+    }
 }

@@ -263,10 +263,10 @@ fn main() -> io::Result<()> {
     );
 
     let (flavour, workers) = default_runtime();
-    let cores = thread::available_parallelism()?.get();
+    let cpus = thread::available_parallelism()?.get();
     println!(
-        "#[tokio::main]: {flavour:?}, one worker per core: {}",
-        workers == cores
+        "#[tokio::main]: {flavour:?}, one worker per available CPU: {}",
+        workers == cpus
     );
     println!("flavor = \"current_thread\": {:?}", node_like_runtime());
     Ok(())
@@ -288,8 +288,9 @@ mod tests {
             .collect()
     }
 
-    /// The number of workers tokio starts by default: one per core, unless
-    /// the `TOKIO_WORKER_THREADS` variable says otherwise.
+    /// The number of workers tokio starts by default: one per CPU that
+    /// `available_parallelism` counts, unless the `TOKIO_WORKER_THREADS`
+    /// variable says otherwise.
     fn default_workers() -> usize {
         match std::env::var("TOKIO_WORKER_THREADS") {
             Ok(n) => n.parse().unwrap(),
@@ -397,6 +398,16 @@ mod tests {
             }
         }
         assert!(most > 1, "{ATTEMPTS} runs each served by a single worker");
+        // `on_thread_start` also runs for blocking-pool threads (tokio
+        // starts its workers on that pool too). This server starts no
+        // blocking work, so the runtime started no thread beyond its
+        // workers, and the threads that served are workers.
+        let started = started.lock().unwrap().len();
+        assert!(
+            started <= runtime.metrics().num_workers(),
+            "{started} threads started for {} workers",
+            runtime.metrics().num_workers()
+        );
     }
 
     #[test]
