@@ -15,6 +15,10 @@ use std::path::{Component, Path, PathBuf};
 /// Listing files that are deliberately not shown, one `path  # reason` per line.
 pub const EXEMPTIONS: &str = "listings/not-shown.txt";
 
+/// The most lines one code block may show on a page: a longer block shows the
+/// part that matters (an anchor) and links the file for the rest.
+pub const MAX_SHOWN_LINES: usize = 60;
+
 /// Info-string words that make rustdoc and mdBook treat a block as Rust even
 /// without `rust` in it.
 const RUST_ATTRIBUTES: &[&str] = &[
@@ -61,6 +65,8 @@ pub enum Kind {
     ExemptionWithoutReason,
     StaleExemption(PathBuf),
     ExemptButShown(PathBuf),
+    LongBlock(usize),
+    UnusedAnchor(String),
 }
 
 impl fmt::Display for Kind {
@@ -149,6 +155,17 @@ impl fmt::Display for Kind {
                 "stale exemption: {} does not exist: remove it from {EXEMPTIONS}",
                 slashed(file)
             ),
+            Kind::LongBlock(lines) => write!(
+                f,
+                "code block shows {lines} lines, more than {MAX_SHOWN_LINES}: show the part \
+                 that matters with a smaller ANCHOR, or split the block, and link the file \
+                 for the rest"
+            ),
+            Kind::UnusedAnchor(name) => write!(
+                f,
+                "anchor `{name}` is included by no chapter: include it, or remove its \
+                 `ANCHOR: {name}` and `ANCHOR_END: {name}` lines"
+            ),
             Kind::ExemptButShown(file) => write!(
                 f,
                 "exempt but shown: {} is included by a chapter: remove it from {EXEMPTIONS}",
@@ -214,6 +231,8 @@ pub fn check(root: &Path) -> io::Result<Report> {
         problems: Vec::new(),
         facts: HashMap::new(),
         shown: HashSet::new(),
+        used_anchors: HashSet::new(),
+        whole_files: HashSet::new(),
         includes: 0,
     };
 
@@ -255,6 +274,10 @@ struct Checker<'a> {
     facts: HashMap<PathBuf, Option<FileFacts>>,
     /// Every file some directive points at, normalised and relative to the root.
     shown: HashSet<PathBuf>,
+    /// Every (file, anchor) some directive selects.
+    used_anchors: HashSet<(PathBuf, String)>,
+    /// Every file some directive includes whole.
+    whole_files: HashSet<PathBuf>,
     includes: usize,
 }
 
@@ -266,10 +289,17 @@ impl Checker<'_> {
 
     fn check_chapter(&mut self, chapter: &Path) -> io::Result<()> {
         let text = read(&self.root.join(chapter))?;
-        for (line, kind) in code_block_problems(&text) {
+        let (problems, blocks) = code_block_problems(&text);
+        for (line, kind) in problems {
             self.problem(chapter, line, kind);
         }
         let dir = chapter.parent().unwrap_or(Path::new(""));
+        for block in &blocks {
+            let shown = self.shown_lines(dir, block);
+            if shown > MAX_SHOWN_LINES {
+                self.problem(chapter, block.line, Kind::LongBlock(shown));
+            }
+        }
         for (index, line) in text.lines().enumerate() {
             for directive in scan_directives(line) {
                 self.includes += 1;
@@ -281,11 +311,48 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// How many lines a code block shows once its includes are expanded: lines
+    /// outside a `rustdoc_include`'s selection and rustdoc's `# ` lines are
+    /// hidden in Rust blocks, and anchor markers are never shown. An include
+    /// that does not resolve counts nothing (it is reported on its own).
+    fn shown_lines(&mut self, dir: &Path, block: &Block) -> usize {
+        let mut shown = 0;
+        for line in &block.body {
+            let directive = is_include_line(line)
+                .then(|| scan_directives(line.trim()).into_iter().next())
+                .flatten();
+            let Some(target) = directive.and_then(|d| d.parse().ok()) else {
+                shown += usize::from(!(block.rust && is_hidden_rust_line(line)));
+                continue;
+            };
+            let file = normalize(&dir.join(target.file));
+            let root = self.root;
+            let facts = self
+                .facts
+                .entry(file.clone())
+                .or_insert_with(|| FileFacts::read(&root.join(&file)));
+            if let Some(facts) = facts {
+                shown += facts.shown(&target.selection, block.rust);
+            }
+        }
+        shown
+    }
+
     fn check_directive(&mut self, dir: &Path, directive: &Directive) -> Result<(), Kind> {
         let target = directive.parse()?;
         // mdBook resolves include paths against the chapter's own directory.
         let file = normalize(&dir.join(target.file));
         self.shown.insert(file.clone());
+        match target.selection {
+            Selection::Anchor(anchor) => {
+                self.used_anchors.insert((file.clone(), anchor.to_string()));
+            }
+            // A whole file is shown, and every anchor's code with it.
+            Selection::Whole => {
+                self.whole_files.insert(file.clone());
+            }
+            Selection::Lines { .. } => {}
+        }
         let root = self.root;
         let facts = self
             .facts
@@ -340,8 +407,18 @@ impl Checker<'_> {
                 open.insert(name, number);
             }
         }
-        for (name, line) in open {
-            self.problem(listing, line, Kind::UnclosedAnchor(name.to_string()));
+        for (name, line) in &open {
+            self.problem(listing, *line, Kind::UnclosedAnchor(name.to_string()));
+        }
+        // An anchor nothing selects is clutter that drifts: report it, unless
+        // its file is included whole (then its code is shown anyway).
+        let whole = self.whole_files.contains(listing);
+        for (name, line) in first_opened {
+            let key = (listing.to_path_buf(), name.to_string());
+            let closed = !open.contains_key(name);
+            if is_anchor_name(name) && closed && !whole && !self.used_anchors.contains(&key) {
+                self.problem(listing, line, Kind::UnusedAnchor(name.to_string()));
+            }
         }
         Ok(())
     }
@@ -376,10 +453,12 @@ impl Checker<'_> {
     }
 }
 
-/// What an included file offers: its line count and its complete anchors.
+/// What an included file offers: its line count, its complete anchors and
+/// its text (to count what an include of it shows).
 struct FileFacts {
     lines: usize,
     anchors: HashSet<String>,
+    text: Vec<String>,
 }
 
 impl FileFacts {
@@ -397,8 +476,46 @@ impl FileFacts {
         Some(FileFacts {
             lines: text.lines().count(),
             anchors: opened.intersection(&closed).cloned().collect(),
+            text: text.lines().map(str::to_string).collect(),
         })
     }
+
+    /// Lines an include with this selection shows: marker lines never, and in a
+    /// Rust block not rustdoc's hidden `# ` lines. A missing anchor or a bad
+    /// range shows nothing here (the directive check reports it).
+    fn shown(&self, selection: &Selection, rust: bool) -> usize {
+        let selected: &[String] = match *selection {
+            Selection::Whole => &self.text,
+            Selection::Anchor(anchor) => {
+                let start = self.text.iter().position(|line| {
+                    anchor_marker(line).is_some_and(|m| !m.is_end && m.name == anchor)
+                });
+                let Some(start) = start else { return 0 };
+                let end = self.text[start..].iter().position(|line| {
+                    anchor_marker(line).is_some_and(|m| m.is_end && m.name == anchor)
+                });
+                let Some(end) = end else { return 0 };
+                &self.text[start + 1..start + end]
+            }
+            Selection::Lines { start, end } => {
+                let start = start.unwrap_or(1).max(1) - 1;
+                let end = end.unwrap_or(self.lines).min(self.lines);
+                self.text.get(start..end).unwrap_or(&[])
+            }
+        };
+        selected
+            .iter()
+            .filter(|line| anchor_marker(line).is_none())
+            .filter(|line| !(rust && is_hidden_rust_line(line)))
+            .count()
+    }
+}
+
+/// A line that mdBook hides in a Rust code block: `#` alone or `# ` first,
+/// after indentation (`#[attr]` and `#!` stay shown).
+fn is_hidden_rust_line(line: &str) -> bool {
+    let line = line.trim_start();
+    line == "#" || line.starts_with("# ")
 }
 
 // ---- Markdown code blocks -------------------------------------------------
@@ -414,26 +531,46 @@ struct Fence {
     only_includes: bool,
 }
 
-/// Problems with fenced code blocks in one chapter, as (line, kind).
-fn code_block_problems(text: &str) -> Vec<(usize, Kind)> {
+/// A closed fenced code block: where it opens, whether it is Rust, its body
+/// lines with blockquote prefixes removed.
+struct Block {
+    line: usize,
+    rust: bool,
+    body: Vec<String>,
+}
+
+/// Problems with fenced code blocks in one chapter, as (line, kind), and the
+/// blocks that were closed properly.
+fn code_block_problems(text: &str) -> (Vec<(usize, Kind)>, Vec<Block>) {
     let mut problems = Vec::new();
+    let mut blocks = Vec::new();
+    let mut body = Vec::new();
     let mut open: Option<Fence> = None;
     for (index, line) in text.lines().enumerate() {
         if let Some(fence) = &mut open {
-            let (quotes, body) = strip_quotes(line, fence.quotes);
+            let (quotes, line_body) = strip_quotes(line, fence.quotes);
             if quotes == fence.quotes {
-                if is_closing_fence(body, fence) {
+                if is_closing_fence(line_body, fence) {
                     if fence.rust && !fence.only_includes {
                         problems.push((fence.line, Kind::RustNotIncluded));
                     }
+                    blocks.push(Block {
+                        line: fence.line,
+                        rust: fence.rust,
+                        body: std::mem::take(&mut body),
+                    });
                     open = None;
-                } else if !body.trim().is_empty() && !is_include_line(body) {
-                    fence.only_includes = false;
+                } else {
+                    if !line_body.trim().is_empty() && !is_include_line(line_body) {
+                        fence.only_includes = false;
+                    }
+                    body.push(line_body.to_string());
                 }
                 continue;
             }
             // The blockquote ended, which ends the block; mdBook renders that badly.
             problems.push((fence.line, Kind::UnclosedFence(fence_text(fence))));
+            body.clear();
             open = None;
         }
         let (quotes, rest) = strip_quotes(line, usize::MAX);
@@ -454,7 +591,7 @@ fn code_block_problems(text: &str) -> Vec<(usize, Kind)> {
     if let Some(fence) = open {
         problems.push((fence.line, Kind::UnclosedFence(fence_text(&fence))));
     }
-    problems
+    (problems, blocks)
 }
 
 fn fence_text(fence: &Fence) -> String {

@@ -130,7 +130,12 @@ fn missing_anchor_is_reported() {
         file: lib(),
         anchor: "nope".to_string(),
     };
-    assert_eq!(book.problems(), [at("src/ch.md", 2, missing)]);
+    // Nothing selects `answer` now, so it is reported as unused too.
+    let unused = Kind::UnusedAnchor("answer".to_string());
+    assert_eq!(
+        book.problems(),
+        [at(LIB_PATH, 1, unused), at("src/ch.md", 2, missing)]
+    );
 }
 
 #[test]
@@ -218,6 +223,7 @@ fn line_ranges_must_fit_the_file() {
     assert_eq!(
         Book::with_chapter(chapter).problems(),
         [
+            at(LIB_PATH, 1, Kind::UnusedAnchor("answer".to_string())),
             at("src/ch.md", 5, bad("3:99")),
             at("src/ch.md", 6, bad("4:2")),
             at("src/ch.md", 7, bad("0:2")),
@@ -396,4 +402,87 @@ fn problems_are_sorted_by_path_and_line() {
         places,
         expected.map(|(path, line)| (path.to_string(), line))
     );
+}
+
+/// A listing whose anchor `long` holds `shown` lines of code and `hidden`
+/// rustdoc `# ` lines, with code outside it too.
+fn long_listing(shown: usize, hidden: usize) -> String {
+    let mut text = String::from("fn outside() {}\n// ANCHOR: long\n");
+    for i in 0..shown {
+        text.push_str(&format!("let x{i} = {i};\n"));
+    }
+    for i in 0..hidden {
+        text.push_str(&format!("# let h{i} = {i};\n"));
+    }
+    text.push_str("// ANCHOR_END: long\nfn after() {}\n");
+    text
+}
+
+fn book_with_long_listing(shown: usize, hidden: usize, directive: &str) -> Book {
+    let chapter = format!("# Chapter\n\n```rust\n{{{{#{directive}}}}}\n```\n");
+    Book::new()
+        .file("listings/ch01/src/long.rs", &long_listing(shown, hidden))
+        .file("src/ch.md", &chapter)
+}
+
+#[test]
+fn a_block_of_sixty_shown_lines_passes() {
+    let book = book_with_long_listing(60, 5, "rustdoc_include ../listings/ch01/src/long.rs:long");
+    assert_eq!(book.problems(), []);
+}
+
+#[test]
+fn a_block_of_sixty_one_shown_lines_is_too_long() {
+    let book = book_with_long_listing(61, 0, "rustdoc_include ../listings/ch01/src/long.rs:long");
+    assert_eq!(book.problems(), [at("src/ch.md", 3, Kind::LongBlock(61))]);
+}
+
+#[test]
+fn a_whole_file_include_counts_every_line_but_the_markers() {
+    // 58 code lines + 2 lines outside the anchor = 60: passes; one more fails.
+    let fits = book_with_long_listing(58, 0, "include ../listings/ch01/src/long.rs");
+    assert_eq!(fits.problems(), []);
+    let over = book_with_long_listing(59, 0, "include ../listings/ch01/src/long.rs");
+    assert_eq!(over.problems(), [at("src/ch.md", 3, Kind::LongBlock(61))]);
+}
+
+#[test]
+fn includes_in_one_block_add_up_and_typed_lines_count_too() {
+    let listing = long_listing(30, 0);
+    let chapter = "```rust\n{{#include ../listings/ch01/src/long.rs:long}}\n\n\
+                   {{#include ../listings/ch01/src/long.rs:long}}\n```\n\n\
+                   ```text\none\ntwo\n```\n";
+    let book = Book::new()
+        .file("listings/ch01/src/long.rs", &listing)
+        .file("src/ch.md", chapter);
+    assert_eq!(book.problems(), [at("src/ch.md", 1, Kind::LongBlock(61))]);
+}
+
+#[test]
+fn a_long_block_in_a_blockquote_is_counted() {
+    let mut chapter = String::from("> ```text\n");
+    for i in 0..61 {
+        chapter.push_str(&format!("> line {i}\n"));
+    }
+    chapter.push_str("> ```\n");
+    let book = Book::new().file("src/ch.md", &chapter);
+    assert_eq!(book.problems(), [at("src/ch.md", 1, Kind::LongBlock(61))]);
+}
+
+#[test]
+fn an_anchor_no_chapter_selects_is_reported_at_its_line() {
+    let listing = "// ANCHOR: all\n// ANCHOR: shown\nfn a() {}\n// ANCHOR_END: shown\n\
+                   // ANCHOR_END: all\n";
+    let book = Book::new().file("listings/ch01/src/a.rs", listing).file(
+        "src/ch.md",
+        "```rust\n{{#include ../listings/ch01/src/a.rs:shown}}\n```\n",
+    );
+    let unused = Kind::UnusedAnchor("all".to_string());
+    assert_eq!(book.problems(), [at("listings/ch01/src/a.rs", 1, unused)]);
+}
+
+#[test]
+fn a_file_included_whole_has_no_unused_anchors() {
+    let book = Book::with_chapter("```rust\n{{#include ../listings/ch01/src/lib.rs}}\n```\n");
+    assert_eq!(book.problems(), []);
 }

@@ -41,7 +41,9 @@ pub fn stack_mapping(maps: &str, address: u64) -> Option<StackMapping> {
         guard,
     })
 }
+// ANCHOR_END: stack
 
+// ANCHOR: resident
 /// What the kernel holds in RAM for one mapping, in bytes, from
 /// `/proc/<pid>/smaps`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +79,7 @@ pub fn mapping_resident(smaps: &str, start: u64) -> Option<MappingResident> {
     }
     Some(found)
 }
+// ANCHOR_END: resident
 
 /// Starts `threads` threads with Rust's default settings, all alive at
 /// once, and has each find its own stack in `/proc/self/maps`. Returns the
@@ -104,7 +107,6 @@ pub fn default_thread_stack(threads: usize) -> std::io::Result<Option<StackMappi
         Ok(found.into_iter().min_by_key(|stack| stack.size))
     })
 }
-// ANCHOR_END: stack
 
 #[cfg(test)]
 mod tests {

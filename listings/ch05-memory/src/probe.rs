@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-// ANCHOR: parked_threads
 /// Idle OS threads: each is blocked on a condition variable until released.
 pub struct ParkedThreads {
     gate: Arc<Gate>,
@@ -48,6 +47,7 @@ impl ParkedThreads {
         threads
     }
 
+    // ANCHOR: park_more
     /// Starts `more` threads and returns once every thread started so far
     /// is parked. If the system refuses a thread, returns that error; the
     /// threads already started stay parked.
@@ -70,6 +70,7 @@ impl ParkedThreads {
         self.gate.wait_for(self.handles.len())?;
         refused.map_or(Ok(()), Err)
     }
+    // ANCHOR_END: park_more
 
     /// How many threads are parked.
     pub fn len(&self) -> usize {
@@ -103,6 +104,7 @@ impl ParkedThreads {
 }
 
 impl Gate {
+    // ANCHOR: park
     /// What each thread runs: check in, with an address on its own stack,
     /// then sleep until the gate opens.
     fn park(&self) {
@@ -113,6 +115,7 @@ impl Gate {
         self.parked.notify_one();
         let _open = self.opened.wait_while(state, |s| !s.open).unwrap();
     }
+    // ANCHOR_END: park
 
     /// Waits until `count` threads have checked in, a minute at most.
     fn wait_for(&self, count: usize) -> std::io::Result<()> {
@@ -128,7 +131,6 @@ impl Gate {
         Ok(())
     }
 }
-// ANCHOR_END: parked_threads
 
 impl Default for ParkedThreads {
     fn default() -> Self {
@@ -142,7 +144,6 @@ impl Drop for ParkedThreads {
     }
 }
 
-// ANCHOR: pending_tasks
 // ANCHOR: sleeper
 /// What each pending task runs: note that it has started, then wait on a
 /// timer set a day ahead, far past the end of any probe.
@@ -167,6 +168,7 @@ impl PendingTasks {
         Ok(PendingTasks { runtime, started })
     }
 
+    // ANCHOR: pending_tasks
     /// Spawns `more` sleepers and runs the runtime until each has been polled
     /// once and is waiting on its timer. Returns how many have started.
     pub fn add(&mut self, more: usize) -> usize {
@@ -187,6 +189,7 @@ impl PendingTasks {
         });
         self.started.load(Ordering::Relaxed)
     }
+    // ANCHOR_END: pending_tasks
 
     /// How many tasks the runtime holds.
     pub fn len(&self) -> usize {
@@ -197,7 +200,6 @@ impl PendingTasks {
         self.len() == 0
     }
 }
-// ANCHOR_END: pending_tasks
 
 // ANCHOR: limits
 /// The most threads worth parking here: a quarter of the smallest limit the
@@ -230,7 +232,7 @@ mod tests {
     use super::*;
     use crate::alone;
     use crate::kernel::read_kernel_memory;
-    use crate::maps::{StackMapping, stack_mapping};
+    use crate::maps::{StackMapping, mapping_resident, stack_mapping};
     use crate::rss::read_status;
 
     const KIB: u64 = 1024;
@@ -354,6 +356,42 @@ mod tests {
         // page table of its own once touched: 4 KiB on x86_64.
         let page_tables = per_thread(status.page_tables, status_after.page_tables);
         assert!(page_tables >= 2 * KIB, "{page_tables} B per thread");
+    }
+
+    #[test]
+    fn most_of_what_a_parked_thread_adds_is_its_two_stacks() {
+        let _alone = alone();
+        let n = 256;
+        // As in `resident_per_thread`: let the C library set up first.
+        ParkedThreads::new().park_more(32).unwrap();
+        let (status, kernel) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        let mut threads = ParkedThreads::new();
+        threads.park_more(n).unwrap();
+        let (status_after, kernel_after) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let in_stack_mappings: u64 = stack_mappings(&threads)
+            .iter()
+            .map(|stack| mapping_resident(&smaps, stack.start).expect("in smaps"))
+            .map(|found| found.resident)
+            .sum();
+        threads.release();
+        let n = n as u64;
+        let per_thread = |before: u64, after: u64| after.saturating_sub(before) / n;
+        // The user-space stack's touched pages (where the C library also
+        // keeps its record of the thread), and the kernel's stack for it.
+        let user_stack = in_stack_mappings / n;
+        let kernel_stack = per_thread(kernel.kernel_stack, kernel_after.kernel_stack);
+        // Everything else the thread added: other resident pages, page
+        // tables, and the kernel's unreclaimable slab (`task_struct`).
+        let resident = per_thread(status.resident, status_after.resident);
+        let page_tables = per_thread(status.page_tables, status_after.page_tables);
+        let slab = per_thread(kernel.slab_unreclaimable, kernel_after.slab_unreclaimable);
+        let rest = resident.saturating_sub(user_stack) + page_tables + slab;
+        assert!(
+            user_stack + kernel_stack > rest,
+            "stacks {user_stack} + {kernel_stack} B, the rest {rest} B per thread \
+             (resident {resident}, page tables {page_tables}, slab {slab})"
+        );
     }
 
     #[test]

@@ -149,7 +149,7 @@ async fn task_client(
 }
 // ANCHOR_END: task_clients
 
-// The thread-per-connection server, shown by line range in the appendix.
+// ANCHOR: thread_server
 /// The std server: one thread accepts, one thread per connection echoes.
 pub struct ThreadEchoServer {
     addr: SocketAddr,
@@ -195,6 +195,7 @@ impl ThreadEchoServer {
         self.addr
     }
 }
+// ANCHOR_END: thread_server
 
 impl Drop for ThreadEchoServer {
     /// A blocked `accept` cannot be interrupted: set the flag, then connect

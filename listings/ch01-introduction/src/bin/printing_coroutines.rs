@@ -1,4 +1,8 @@
-// ANCHOR: all
+//! Two coroutines, `tick` and `tock`, take turns on one thread: each sleeps
+//! before every line it prints, and while one sleeps the other can run.
+//!
+//!     cargo run -p ch01-introduction --bin printing_coroutines
+
 use std::cell::RefCell;
 use std::time::Duration;
 use tokio::time::sleep;
@@ -43,13 +47,12 @@ async fn conversation(console: &Console) {
     console.say("done".to_string());
 }
 
-// One thread for everything, like Python's `asyncio.run`.
+// One thread polls every future, like Python's `asyncio.run`.
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     conversation(&Console::default()).await;
 }
 // ANCHOR_END: main
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {

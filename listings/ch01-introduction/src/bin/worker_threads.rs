@@ -1,4 +1,8 @@
-// ANCHOR: all
+//! A few OS threads each compute a small sum; `main` joins them and prints
+//! their reports in a fixed order.
+//!
+//!     cargo run -p ch01-introduction --bin worker_threads
+
 use std::thread;
 
 /// How many threads `main` starts.
@@ -47,7 +51,6 @@ fn main() {
     println!("all {WORKERS} workers finished");
 }
 // ANCHOR_END: run
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {

@@ -274,6 +274,79 @@ mod tests {
         assert_eq!(written, ["first", "second"]);
     }
 
+    /// Borrows its own buffer across the `.await`: once polled, the future
+    /// holds the buffer and a pointer into that same buffer.
+    async fn borrows_its_own_buffer_across_the_await() -> u64 {
+        let mut buffer = [0u8; 1024];
+        fill(&mut buffer);
+        let part = &buffer[..512];
+        tokio::task::yield_now().await;
+        checksum(part)
+    }
+
+    /// The same job without the borrow across the `.await`.
+    async fn reads_its_own_buffer_after_the_await() -> u64 {
+        let mut buffer = [0u8; 1024];
+        fill(&mut buffer);
+        tokio::task::yield_now().await;
+        checksum(&buffer[..512])
+    }
+
+    #[test]
+    fn a_future_that_borrows_its_own_local_across_an_await_stores_a_pointer_into_itself() {
+        let _alone = alone();
+        let borrowing = size_of_val(&borrows_its_own_buffer_across_the_await());
+        let reading = size_of_val(&reads_its_own_buffer_after_the_await());
+        // The slice reference, a pointer and a length, is kept beside the
+        // buffer it points into.
+        assert!(reading >= 1024, "{reading} bytes");
+        assert!(
+            borrowing >= reading + size_of::<&[u8]>(),
+            "{borrowing} bytes borrowing, {reading} bytes not"
+        );
+    }
+
+    /// Tells whether a value's type is `Unpin` without asking the compiler
+    /// to prove it: the inherent method exists only for `Unpin` types and
+    /// wins over the trait's when it does.
+    struct UnpinProbe<T>(std::marker::PhantomData<T>);
+    trait NotUnpin {
+        fn is_unpin(&self) -> bool {
+            false
+        }
+    }
+    impl<T> NotUnpin for UnpinProbe<T> {}
+    impl<T: Unpin> UnpinProbe<T> {
+        fn is_unpin(&self) -> bool {
+            true
+        }
+    }
+    fn probe<T>(_: &T) -> UnpinProbe<T> {
+        UnpinProbe(std::marker::PhantomData)
+    }
+
+    #[test]
+    fn every_async_future_is_not_unpin_even_one_that_borrows_nothing() {
+        let _alone = alone();
+        // The probe can say yes: a future written by hand may be `Unpin`.
+        assert!(probe(&std::future::ready(1)).is_unpin());
+        assert!(!probe(&borrows_its_own_buffer_across_the_await()).is_unpin());
+        assert!(!probe(&reads_its_own_buffer_after_the_await()).is_unpin());
+        assert!(!probe(&async {}).is_unpin());
+    }
+
+    #[test]
+    fn a_pinned_future_that_borrows_itself_is_polled_through_pin_and_resumes() {
+        let _alone = alone();
+        use std::pin::pin;
+        use std::task::{Context, Poll, Waker};
+        let mut future = pin!(borrows_its_own_buffer_across_the_await());
+        let mut context = Context::from_waker(Waker::noop());
+        assert_eq!(future.as_mut().poll(&mut context), Poll::Pending);
+        let expected = (0..512).map(|i| u64::from(i as u8)).sum::<u64>();
+        assert_eq!(future.as_mut().poll(&mut context), Poll::Ready(expected));
+    }
+
     #[test]
     fn all_three_compute_the_same_sum() {
         let _alone = alone();
