@@ -4,6 +4,7 @@
 
 pub mod cpu;
 pub mod send_bound;
+pub mod stackful;
 pub mod workers;
 
 #[cfg(test)]
