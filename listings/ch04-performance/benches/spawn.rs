@@ -1,8 +1,11 @@
-//! `spawn/*`: start one unit of work and wait for it, thread versus task,
-//! and beside them, hand the same work to a thread that already runs.
+//! `spawn/*`: start one unit of work and wait for it, thread versus task
+//! versus stackful coroutine, and beside them, hand the same work to a thread
+//! that already runs.
 
 use ch04_performance::spawn::{self, Worker};
-use criterion::{Criterion, criterion_group, criterion_main};
+use corosensei::stack::DefaultStack;
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tokio::runtime::{Builder, Runtime};
@@ -55,10 +58,39 @@ fn bench(c: &mut Criterion) {
     group.bench_function("task_multi_thread", |b| {
         b.iter_custom(|iters| time_tasks(&multi_thread, iters))
     });
+    coroutines(&mut group);
     group.finish();
     worker.finish();
 }
 // ANCHOR_END: bench
+
+/// Create a coroutine, resume it until it returns, drop it: on a stack of
+/// corosensei's default size and on a small one, each mapped and unmapped
+/// every time, and on one stack mapped once and reused.
+fn coroutines(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group.bench_function("coroutine", |b| {
+        b.iter(|| {
+            let input = black_box(1u64);
+            spawn::coroutine(move || input + 1)
+        })
+    });
+    group.bench_function("coroutine_small_stack", |b| {
+        b.iter(|| {
+            let input = black_box(1u64);
+            spawn::coroutine_small_stack(move || input + 1)
+        })
+    });
+    let mut stack = Some(DefaultStack::default());
+    group.bench_function("coroutine_reused_stack", |b| {
+        b.iter(|| {
+            let input = black_box(1u64);
+            let reused = stack.take().expect("the stack is back");
+            let (result, reused) = spawn::coroutine_on(reused, move || input + 1);
+            stack = Some(reused);
+            result
+        })
+    });
+}
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -1,7 +1,8 @@
 //! `switch/*`: hand control to another unit and get it back, thread versus
-//! task: message round trips and bare yields.
+//! task: message round trips and bare yields; and a stackful coroutine
+//! resumed until it suspends again.
 
-use ch04_performance::switch::{self, TaskPingPong, ThreadPingPong};
+use ch04_performance::switch::{self, CoroutinePingPong, TaskPingPong, ThreadPingPong};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -63,6 +64,18 @@ fn time_task_round_trips(
 }
 // ANCHOR_END: round_trips
 
+// ANCHOR: coroutine_switches
+/// One resume of a suspended coroutine, which runs until its next
+/// `suspend`: there and back, on the caller's thread. Created once.
+fn coroutine_switches(group: &mut Group<'_>) {
+    let mut partner = CoroutinePingPong::start();
+    group.bench_function("coroutine_resume_suspend", |b| {
+        b.iter(|| partner.resume(black_box(1)))
+    });
+    partner.finish();
+}
+// ANCHOR_END: coroutine_switches
+
 // ANCHOR: yields
 /// Bare yields with nothing else ready to run: on a thread, in a task on a
 /// runtime without drivers, and in a task on one with `enable_all()`.
@@ -96,6 +109,7 @@ fn bench(c: &mut Criterion) {
     let cpu = switch::first_allowed_cpu();
     let mut group = c.benchmark_group("switch");
     round_trips(&mut group, cpu);
+    coroutine_switches(&mut group);
     yields(&mut group);
     group.finish();
 }

@@ -1,6 +1,7 @@
 //! The workloads behind chapter 4's benchmarks: what it costs to start a
 //! unit of work, to pass control between two units, and to have many alive
-//! at once, for OS threads and for tokio tasks side by side.
+//! at once, for OS threads, tokio tasks and stackful coroutines (`corosensei`)
+//! side by side.
 //!
 //! Each function does the smallest real piece of work it names and returns
 //! something the tests can check; the criterion targets in `benches/` only

@@ -2,8 +2,14 @@
 //!
 //! Each unit counts itself and then waits at a barrier sized for all `n`,
 //! which opens only once every unit has reached it: so when these functions
-//! return, all `n` units were alive at the same time.
+//! return, all `n` units were alive at the same time. Stackful coroutines,
+//! which all share the calling thread, need no barrier: each suspends, and
+//! none goes on until all `n` have been created and have suspended.
 
+use corosensei::Coroutine;
+use corosensei::stack::{DefaultStack, Stack};
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -51,6 +57,34 @@ pub async fn tasks(n: usize) -> usize {
 }
 // ANCHOR_END: tasks
 
+// ANCHOR: coroutines
+/// The same with `n` stackful coroutines on the calling thread, each on its
+/// own stack of corosensei's default size: each is created, resumed until it
+/// suspends, and kept; once all `n` are suspended, each is resumed to its
+/// end. Returns the fewest units any of them saw started when it went on:
+/// `n` only if all `n` were alive at once.
+pub fn coroutines(n: usize) -> usize {
+    let started = Rc::new(Cell::new(0));
+    let mut suspended: Vec<Coroutine<(), (), usize>> = (0..n)
+        .map(|_| {
+            let started = Rc::clone(&started);
+            let mut coroutine = Coroutine::new(move |yielder, ()| {
+                started.set(started.get() + 1);
+                yielder.suspend(()); // its stack is kept until the next resume
+                started.get()
+            });
+            coroutine.resume(());
+            coroutine
+        })
+        .collect();
+    let seen = suspended.iter_mut().map(|coroutine| {
+        let end = coroutine.resume(()).as_return();
+        end.expect("it ends after its one suspend")
+    });
+    seen.min().unwrap_or(0)
+}
+// ANCHOR_END: coroutines
+
 // ANCHOR: limit
 /// How many memory maps one thread adds: its stack and the guard page below
 /// it, and the same pair again for the small stack std gives each thread
@@ -71,15 +105,15 @@ pub struct Limit {
     pub limit: usize,
     /// How much of it is already taken.
     pub in_use: usize,
-    /// How much of it one more thread takes.
-    pub per_thread: usize,
+    /// How much of it one more thread (or coroutine) takes.
+    pub per_unit: usize,
 }
 
 impl Limit {
-    /// How many more threads fit while a tenth of the limit stays free for
+    /// How many more units fit while a tenth of the limit stays free for
     /// the rest of the machine.
     pub fn room(&self) -> usize {
-        (self.limit - self.limit / 10).saturating_sub(self.in_use) / self.per_thread
+        (self.limit - self.limit / 10).saturating_sub(self.in_use) / self.per_unit
     }
 }
 // ANCHOR_END: limit
@@ -98,11 +132,11 @@ pub fn tightest_limit() -> Option<Limit> {
         .ok()?
         .lines()
         .count();
-    let limit = |name, limit, in_use, per_thread| Limit {
+    let limit = |name, limit, in_use, per_unit| Limit {
         name,
         limit,
         in_use,
-        per_thread,
+        per_unit,
     };
     let mut limits = vec![
         limit("pid_max", read("/proc/sys/kernel/pid_max")?, threads_now, 1),
@@ -131,6 +165,77 @@ fn tightest(limits: Vec<Limit>) -> Option<Limit> {
     limits.into_iter().min_by_key(Limit::room)
 }
 // ANCHOR_END: tightest_limit
+
+// ANCHOR: coroutine_limits
+/// How many memory maps one coroutine's `DefaultStack` adds: corosensei maps
+/// the stack and its guard page with one `mmap`, then makes all but the guard
+/// page writable, which splits the map in two.
+pub const MAPS_PER_COROUTINE: usize = 2;
+
+/// Resident memory one suspended coroutine adds at most: the pages of its
+/// stack it has touched, and its share of the page tables that map them.
+pub const RESIDENT_PER_COROUTINE: usize = 16 * 1024;
+
+/// Address space one `DefaultStack` of `size` bytes reserves, guard included.
+pub fn reserved_per_stack(size: usize) -> usize {
+    let stack = DefaultStack::new(size).expect("the kernel maps the stack");
+    stack.base().get() - stack.limit().get()
+}
+
+/// The limit that leaves the least room for coroutines on stacks of `size`
+/// bytes: this process's memory maps (`vm.max_map_count`), the machine's
+/// memory (`MemTotal`, of which `MemAvailable` is free) for the pages they
+/// touch, and, where the kernel enforces them, the memory it may promise
+/// (`CommitLimit`, when `vm.overcommit_memory` is 2: each stack's writable
+/// part counts in full) and this process's address space (`RLIMIT_AS`).
+pub fn tightest_coroutine_limit(size: usize) -> Option<Limit> {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let maps_now = read("/proc/self/maps")?.lines().count();
+    let meminfo = read("/proc/meminfo")?;
+    let kib = |field| kib_field(&meminfo, field);
+    let (total, available) = (kib("MemTotal:")?, kib("MemAvailable:")?);
+    let limit = |name, limit, in_use, per_unit| Limit {
+        name,
+        limit,
+        in_use,
+        per_unit,
+    };
+    let mut limits = vec![
+        limit(
+            "vm.max_map_count",
+            read("/proc/sys/vm/max_map_count")?.trim().parse().ok()?,
+            maps_now,
+            MAPS_PER_COROUTINE,
+        ),
+        limit("MemTotal", total, total - available, RESIDENT_PER_COROUTINE),
+    ];
+    if read("/proc/sys/vm/overcommit_memory")?.trim() == "2" {
+        let (commit, committed) = (kib("CommitLimit:")?, kib("Committed_AS:")?);
+        limits.push(limit("CommitLimit", commit, committed, size));
+    }
+    if let Some(space) = max_address_space(&read("/proc/self/limits")?) {
+        let in_use = kib_field(&read("/proc/self/status")?, "VmSize:")?;
+        limits.push(limit("RLIMIT_AS", space, in_use, reserved_per_stack(size)));
+    }
+    tightest(limits)
+}
+// ANCHOR_END: coroutine_limits
+
+/// A `Field:   1234 kB` line of /proc/meminfo or /proc/self/status, in bytes.
+fn kib_field(text: &str, field: &str) -> Option<usize> {
+    let rest = text.lines().find_map(|line| line.strip_prefix(field))?;
+    let kib: usize = rest.split_whitespace().next()?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The soft "Max address space" limit (bytes) from /proc/self/limits, unless
+/// unlimited.
+fn max_address_space(limits: &str) -> Option<usize> {
+    let rest = limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max address space"))?;
+    rest.split_whitespace().next()?.parse().ok()
+}
 
 /// Threads that exist on the whole machine: the number after the slash in
 /// `/proc/loadavg` (for example `0.10 0.05 0.01 2/345 6789`).
@@ -177,12 +282,12 @@ mod tests {
         assert_eq!(runtime.block_on(tasks(1_000)), 1_000);
     }
 
-    fn limit(name: &'static str, limit: usize, in_use: usize, per_thread: usize) -> Limit {
+    fn limit(name: &'static str, limit: usize, in_use: usize, per_unit: usize) -> Limit {
         Limit {
             name,
             limit,
             in_use,
-            per_thread,
+            per_unit,
         }
     }
 
@@ -267,6 +372,117 @@ mod tests {
     }
 
     #[test]
+    fn every_coroutine_runs_and_all_are_suspended_together() {
+        assert_eq!(coroutines(1_000), 1_000);
+        assert_eq!(coroutines(1), 1);
+    }
+
+    /// corosensei maps `size` bytes rounded up to whole pages and one guard
+    /// page more (`stack/unix.rs`), whatever `size` is asked for.
+    #[test]
+    fn a_default_stack_reserves_its_size_and_one_guard_page() {
+        let page = 4096; // x86_64 and most AArch64 Linux kernels
+        assert_eq!(reserved_per_stack(1024 * 1024), 1024 * 1024 + page);
+        assert_eq!(reserved_per_stack(16 * 1024), 16 * 1024 + page);
+        assert_eq!(reserved_per_stack(16 * 1024 + 1), 20 * 1024 + page);
+        // corosensei's minimum stack: one page (`MIN_STACK_SIZE`).
+        assert_eq!(reserved_per_stack(1), page + page);
+    }
+
+    /// Lines /proc/self/maps gains, and bytes of resident memory and page
+    /// tables (`VmRSS` plus `VmPTE`) the process gains, while `SUSPENDED`
+    /// coroutines are suspended. Run alone, in a child process.
+    #[test]
+    #[ignore = "run alone by the tests of each_suspended_coroutine_adds_..."]
+    fn maps_and_memory_added_by_suspended_coroutines() {
+        let maps = || {
+            std::fs::read_to_string("/proc/self/maps")
+                .unwrap()
+                .lines()
+                .count()
+        };
+        let resident = || {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            kib_field(&status, "VmRSS:").unwrap() + kib_field(&status, "VmPTE:").unwrap()
+        };
+        let mut kept = Vec::with_capacity(SUSPENDED);
+        let (maps_before, resident_before) = (maps(), resident());
+        for _ in 0..SUSPENDED {
+            let mut coroutine = Coroutine::new(|yielder, ()| {
+                let on_the_stack = [1u8; 64];
+                yielder.suspend(());
+                std::hint::black_box(on_the_stack);
+            });
+            coroutine.resume(());
+            kept.push(coroutine);
+        }
+        let (maps_added, resident_added) = (maps() - maps_before, resident() - resident_before);
+        for coroutine in &mut kept {
+            assert!(coroutine.resume(()).as_return().is_some());
+        }
+        println!("maps added: {maps_added}");
+        println!("resident added: {resident_added}");
+    }
+
+    const SUSPENDED: usize = 1_000;
+
+    /// The figure the child printed after `label`.
+    fn from_child(label: &str) -> usize {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "scale::tests::maps_and_memory_added_by_suspended_coroutines",
+            ])
+            .args(["--ignored", "--test-threads=1", "--nocapture"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        stdout
+            .lines()
+            .find_map(|line| Some(line.split_once(label)?.1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no `{label}` in {stdout}{stderr}"))
+    }
+
+    /// Each suspended coroutine adds `MAPS_PER_COROUTINE` maps and no more,
+    /// so the room the map limit leaves for coroutines is safe.
+    #[test]
+    fn each_suspended_coroutine_adds_at_most_maps_per_coroutine_memory_maps() {
+        let added = from_child("maps added: ");
+        assert!(added > SUSPENDED, "{added} maps for {SUSPENDED} coroutines");
+        let most = SUSPENDED * MAPS_PER_COROUTINE + malloc_arena_maps();
+        assert!(added <= most, "{added} maps for {SUSPENDED} coroutines");
+    }
+
+    /// Each suspended coroutine adds at most `RESIDENT_PER_COROUTINE` bytes
+    /// of resident memory and page tables, and touches at least one page.
+    #[test]
+    fn each_suspended_coroutine_adds_at_most_resident_per_coroutine_bytes() {
+        let added = from_child("resident added: ");
+        assert!(
+            added >= SUSPENDED * 4096,
+            "{added} bytes for {SUSPENDED} coroutines"
+        );
+        let most = SUSPENDED * RESIDENT_PER_COROUTINE;
+        assert!(added <= most, "{added} bytes for {SUSPENDED} coroutines");
+    }
+
+    #[test]
+    fn memory_fields_are_read_in_bytes() {
+        let meminfo = "MemTotal:       24683584 kB\nMemAvailable:   24113584 kB\n";
+        assert_eq!(kib_field(meminfo, "MemAvailable:"), Some(24_113_584 * 1024));
+        assert_eq!(kib_field(meminfo, "CommitLimit:"), None);
+    }
+
+    #[test]
+    fn this_machine_allows_some_coroutines() {
+        let tightest = tightest_coroutine_limit(1024 * 1024).expect("Linux has these files");
+        assert!(tightest.room() >= 1_000, "{tightest:?}");
+    }
+
+    #[test]
     fn the_user_process_limit_is_read_from_proc_limits() {
         let limits = "\
 Limit                     Soft Limit           Hard Limit           Units
@@ -277,6 +493,10 @@ Max open files            1048576              1048576              files
         assert_eq!(max_processes(limits), Some(96_365));
         let unlimited = limits.replace("96365 ", "unlimited");
         assert_eq!(max_processes(&unlimited), None);
+        assert_eq!(max_address_space(limits), None);
+        let address_space =
+            "Max address space         8589934592           unlimited            bytes\n";
+        assert_eq!(max_address_space(address_space), Some(8_589_934_592));
     }
 
     #[test]

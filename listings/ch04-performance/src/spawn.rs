@@ -1,9 +1,15 @@
 //! Starting one unit of work and waiting for it to finish, and, beside it,
 //! handing the same work to a thread that is already running.
 //!
+//! The third kind of unit is a stackful coroutine from `corosensei`: the
+//! caller's thread switches to the coroutine's own stack, runs it there and
+//! switches back when it returns.
+//!
 //! The benchmarks' units add one to their input, so a test can tell that the
 //! unit really ran and handed its result back.
 
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, Yielder};
 use std::sync::mpsc;
 
 // ANCHOR: thread
@@ -35,6 +41,43 @@ pub async fn task<T: Send + 'static>(work: impl Future<Output = T> + Send + 'sta
     tokio::spawn(work).await.expect("the task does not panic")
 }
 // ANCHOR_END: task
+
+// ANCHOR: coroutine
+/// The stack size of the small coroutines: four pages. corosensei accepts
+/// any size down to one page (`MIN_STACK_SIZE`) and adds a guard page below.
+pub const SMALL_STACK: usize = 16 * 1024;
+
+/// Creates a stackful coroutine on a stack of corosensei's default size,
+/// resumes it until `work` returns, and drops it, which unmaps its stack.
+pub fn coroutine<T: 'static>(work: impl FnOnce() -> T + 'static) -> T {
+    let mut coroutine = Coroutine::new(move |_: &Yielder<(), ()>, ()| work());
+    run_to_end(&mut coroutine)
+}
+
+/// The same on a freshly mapped stack of `SMALL_STACK` bytes.
+pub fn coroutine_small_stack<T: 'static>(work: impl FnOnce() -> T + 'static) -> T {
+    let stack = DefaultStack::new(SMALL_STACK).expect("the kernel maps the stack");
+    let mut coroutine = Coroutine::with_stack(stack, move |_: &Yielder<(), ()>, ()| work());
+    run_to_end(&mut coroutine)
+}
+
+/// Runs `work` as a coroutine on `stack` and hands the stack back with the
+/// result, so that the next coroutine can reuse it without a new mapping.
+pub fn coroutine_on<T: 'static>(
+    stack: DefaultStack,
+    work: impl FnOnce() -> T + 'static,
+) -> (T, DefaultStack) {
+    let mut coroutine = Coroutine::with_stack(stack, move |_: &Yielder<(), ()>, ()| work());
+    let result = run_to_end(&mut coroutine);
+    (result, coroutine.into_stack())
+}
+
+/// One resume, which runs the coroutine to its end: it has no way to suspend.
+fn run_to_end<T>(coroutine: &mut Coroutine<(), (), T>) -> T {
+    let end = coroutine.resume(()).as_return();
+    end.expect("`work` cannot suspend: it never sees the yielder")
+}
+// ANCHOR_END: coroutine
 
 // ANCHOR: worker
 type Job = Box<dyn FnOnce() + Send>;
@@ -110,6 +153,41 @@ mod tests {
     }
 
     #[test]
+    fn a_coroutine_runs_its_closure_on_the_callers_thread_and_hands_back_the_result() {
+        let here = gettid();
+        assert_eq!(coroutine(|| 41 + 1), 42);
+        assert_eq!(coroutine(gettid), here);
+        assert_eq!(coroutine_small_stack(|| 41 + 1), 42);
+        assert_eq!(coroutine_small_stack(gettid), here);
+    }
+
+    /// The closure runs on the coroutine's stack, not on the caller's: the
+    /// address of a local variable inside it lies within the stack's bounds.
+    #[test]
+    fn a_coroutine_runs_on_the_stack_it_was_given() {
+        use corosensei::stack::Stack;
+        let stack = DefaultStack::new(SMALL_STACK).unwrap();
+        let (low, high) = (stack.limit().get(), stack.base().get());
+        let outside = 0u8;
+        let outside = std::ptr::addr_of!(outside) as usize;
+        let (inside, stack) = coroutine_on(stack, || {
+            let local = 0u8;
+            std::ptr::addr_of!(local) as usize
+        });
+        assert!(
+            (low..high).contains(&inside),
+            "{inside:#x} not in {low:#x}..{high:#x}"
+        );
+        assert!(
+            !(low..high).contains(&outside),
+            "the caller ran on the coroutine's stack"
+        );
+        // The stack came back and serves the next coroutine.
+        let (again, _) = coroutine_on(stack, || 1 + 1);
+        assert_eq!(again, 2);
+    }
+
+    #[test]
     fn a_worker_runs_every_job_on_its_one_thread() {
         let here = gettid();
         let worker = Worker::start();
@@ -151,13 +229,15 @@ mod tests {
     }
 
     /// A task spawned from a worker goes into that worker's own next-task
-    /// slot, and the other worker is woken only if the slot was taken (or
-    /// after a few tasks in a row came from the slot): so spawning and
-    /// awaiting one task at a time seldom wakes (and so parks again) the
-    /// idle worker. `worker_park_count` counts how many times each worker
-    /// went to sleep.
+    /// slot, which wakes no one. Once three tasks in a row have run from the
+    /// slot (`MAX_LIFO_POLLS_PER_TICK` in tokio's `worker.rs`), it is switched
+    /// off until the worker finds it empty, and a task scheduled meanwhile
+    /// goes to the back of the queue with a wake-up of the other worker. Here
+    /// the caller and each new task take turns in the slot, so that happens
+    /// once for every two spawns. `worker_park_count` counts how many times
+    /// each worker went to sleep, which it can do again only once woken.
     #[test]
-    fn a_task_spawned_from_a_worker_rarely_wakes_the_other_worker() {
+    fn a_task_spawned_from_a_worker_wakes_the_other_worker_at_most_every_other_spawn() {
         const SPAWNS: u64 = 10_000;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -175,9 +255,12 @@ mod tests {
         }));
         let parked = parks() - before;
         assert_eq!(sum.unwrap(), SPAWNS * (SPAWNS - 1) / 2);
-        // Seen: under one park in a hundred spawns on an idle machine, up to
-        // one in eight while other builds kept both CPUs busy, and seven in
-        // ten when every spawn was made to wake the other worker.
-        assert!(parked < SPAWNS / 3, "{parked} parks for {SPAWNS} spawns");
+        // Seen: one park in two spawns when run alone on an idle machine,
+        // fewer when other tests kept the CPUs busy (the other worker is then
+        // often still awake when the next wake-up comes), and more parks than
+        // spawns when the same loop ran outside the runtime, in `block_on`,
+        // where every spawn goes to the shared queue with a wake-up.
+        let most = SPAWNS / 2 + SPAWNS / 10;
+        assert!(parked <= most, "{parked} parks for {SPAWNS} spawns");
     }
 }

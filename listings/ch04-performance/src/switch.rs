@@ -5,7 +5,12 @@
 //! round trip costs a switch to the partner and one back. Both sides use the
 //! same channel, tokio's bounded `mpsc`: threads through its blocking
 //! methods, tasks through `.await`.
+//!
+//! A stackful coroutine needs no channel: the value goes in with `resume`
+//! and comes back with `suspend`, and each is one switch of stacks on the
+//! caller's own thread.
 
+use corosensei::{Coroutine, CoroutineResult};
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
 use tokio::sync::mpsc;
@@ -136,6 +141,45 @@ impl TaskPingPong {
 }
 // ANCHOR_END: task_round_trip
 
+// ANCHOR: coroutine_switch
+/// A stackful coroutine, created once, that answers each value it is
+/// resumed with by suspending with the next one; `None` ends it.
+pub struct CoroutinePingPong {
+    partner: Coroutine<Option<u64>, u64, u64>,
+}
+
+impl CoroutinePingPong {
+    /// Creates the coroutine. Nothing runs until the first `resume`.
+    pub fn start() -> Self {
+        let partner = Coroutine::new(|yielder, mut message: Option<u64>| {
+            let mut answered = 0;
+            while let Some(value) = message {
+                answered += 1;
+                // Switches back to the caller's stack; returns at the next resume.
+                message = yielder.suspend(value + 1);
+            }
+            answered
+        });
+        CoroutinePingPong { partner }
+    }
+
+    /// Switches to the coroutine's stack with `message`, and returns when the
+    /// coroutine suspends with its answer: two stack switches, in user space.
+    pub fn resume(&mut self, message: u64) -> u64 {
+        match self.partner.resume(Some(message)) {
+            CoroutineResult::Yield(answer) => answer,
+            CoroutineResult::Return(_) => unreachable!("it returns only on `None`"),
+        }
+    }
+
+    /// Ends the coroutine and returns how many values it answered.
+    pub fn finish(mut self) -> u64 {
+        let end = self.partner.resume(None).as_return();
+        end.expect("`None` ends the coroutine")
+    }
+}
+// ANCHOR_END: coroutine_switch
+
 // ANCHOR: yield
 /// Offers the CPU to the kernel's scheduler `times` times.
 pub fn yield_thread(times: u64) -> u64 {
@@ -246,6 +290,44 @@ mod tests {
             batch.await.unwrap()
         });
         assert_eq!(answered, 1_000);
+    }
+
+    #[test]
+    fn the_partner_coroutine_answers_each_message_and_counts_them() {
+        let mut pair = CoroutinePingPong::start();
+        for message in 0..1_000 {
+            assert_eq!(pair.resume(message), message + 1);
+        }
+        assert_eq!(pair.finish(), 1_000);
+    }
+
+    /// How many times the kernel has put the calling thread to sleep.
+    fn times_slept() -> u64 {
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        let field = status
+            .lines()
+            .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"));
+        field.unwrap().trim().parse().unwrap()
+    }
+
+    /// A resume and the suspend that answers it switch stacks on the
+    /// caller's thread: the thread never waits, so the kernel never has to
+    /// put it to sleep. (Being preempted by other programs is not counted.)
+    /// The bound leaves room for a rare page fault that has to wait.
+    #[test]
+    fn resuming_a_coroutine_never_puts_the_thread_to_sleep() {
+        const RESUMES: u64 = 10_000;
+        let mut pair = CoroutinePingPong::start();
+        let before = times_slept();
+        for message in 0..RESUMES {
+            assert_eq!(pair.resume(message), message + 1);
+        }
+        let slept = times_slept() - before;
+        assert_eq!(pair.finish(), RESUMES);
+        assert!(
+            slept <= RESUMES / 1_000,
+            "slept {slept} times in {RESUMES} resumes"
+        );
     }
 
     #[test]
