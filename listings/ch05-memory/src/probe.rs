@@ -204,7 +204,9 @@ impl PendingTasks {
 // ANCHOR: limits
 /// The most threads worth parking here: a quarter of the smallest limit the
 /// kernel puts on them (total threads, process ids, this user's processes,
-/// and memory maps, two per thread: stack and guard). `None` if unreadable.
+/// and memory maps, four per thread: its stack and guard, and the small
+/// stack std sets up for its stack-overflow handler, with a guard of its
+/// own). `None` if unreadable.
 pub fn safe_thread_count() -> Option<usize> {
     let read = |path: &str| std::fs::read_to_string(path).ok()?.trim().parse().ok();
     let user_processes = std::fs::read_to_string("/proc/self/limits")
@@ -218,7 +220,7 @@ pub fn safe_thread_count() -> Option<usize> {
     let smallest = [
         read("/proc/sys/kernel/threads-max")?,
         read("/proc/sys/kernel/pid_max")?,
-        read("/proc/sys/vm/max_map_count")? / 2,
+        read("/proc/sys/vm/max_map_count")? / 4,
         user_processes.unwrap_or(usize::MAX),
     ]
     .into_iter()
@@ -358,40 +360,87 @@ mod tests {
         assert!(page_tables >= 2 * KIB, "{page_tables} B per thread");
     }
 
-    #[test]
-    fn most_of_what_a_parked_thread_adds_is_its_two_stacks() {
-        let _alone = alone();
-        let n = 256;
+    /// What each of `n` parked threads added, per thread, all read as the
+    /// change over the same interval, for the same threads.
+    #[derive(Debug)]
+    struct Added {
+        /// Newly resident bytes in the threads' own stack mappings (a stack
+        /// reused from the C library's cache counts only what it newly
+        /// touched), where the C library also keeps its record of a thread.
+        user_stack: u64,
+        /// The kernel's stack for the thread.
+        kernel_stack: u64,
+        /// The process's resident size, the user stack included.
+        resident: u64,
+        page_tables: u64,
+        /// The kernel's unreclaimable slab (`task_struct` and more).
+        slab: u64,
+    }
+
+    impl Added {
+        /// Everything else the threads added: other resident pages, page
+        /// tables and slab.
+        fn rest(&self) -> u64 {
+            self.resident.saturating_sub(self.user_stack) + self.page_tables + self.slab
+        }
+    }
+
+    fn added_by_parked_threads(n: usize) -> Added {
         // As in `resident_per_thread`: let the C library set up first.
         ParkedThreads::new().park_more(32).unwrap();
+        let smaps_before = std::fs::read_to_string("/proc/self/smaps").unwrap();
         let (status, kernel) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
         let mut threads = ParkedThreads::new();
         threads.park_more(n).unwrap();
         let (status_after, kernel_after) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let in_stack_mappings: u64 = stack_mappings(&threads)
+        let mut starts: Vec<u64> = stack_mappings(&threads).iter().map(|s| s.start).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let newly_resident: u64 = starts
             .iter()
-            .map(|stack| mapping_resident(&smaps, stack.start).expect("in smaps"))
-            .map(|found| found.resident)
+            .map(|&start| {
+                let after = mapping_resident(&smaps, start).expect("in smaps").resident;
+                let before = mapping_resident(&smaps_before, start).map_or(0, |m| m.resident);
+                after.saturating_sub(before)
+            })
             .sum();
         threads.release();
         let n = n as u64;
         let per_thread = |before: u64, after: u64| after.saturating_sub(before) / n;
-        // The user-space stack's touched pages (where the C library also
-        // keeps its record of the thread), and the kernel's stack for it.
-        let user_stack = in_stack_mappings / n;
-        let kernel_stack = per_thread(kernel.kernel_stack, kernel_after.kernel_stack);
-        // Everything else the thread added: other resident pages, page
-        // tables, and the kernel's unreclaimable slab (`task_struct`).
-        let resident = per_thread(status.resident, status_after.resident);
-        let page_tables = per_thread(status.page_tables, status_after.page_tables);
-        let slab = per_thread(kernel.slab_unreclaimable, kernel_after.slab_unreclaimable);
-        let rest = resident.saturating_sub(user_stack) + page_tables + slab;
+        Added {
+            user_stack: newly_resident / n,
+            kernel_stack: per_thread(kernel.kernel_stack, kernel_after.kernel_stack),
+            resident: per_thread(status.resident, status_after.resident),
+            page_tables: per_thread(status.page_tables, status_after.page_tables),
+            slab: per_thread(kernel.slab_unreclaimable, kernel_after.slab_unreclaimable),
+        }
+    }
+
+    #[test]
+    fn most_of_what_a_parked_thread_adds_is_its_two_stacks() {
+        let _alone = alone();
+        let added = added_by_parked_threads(256);
+        // Each half on its own: a parked thread has touched at least one
+        // page of its own stack (its frames and the C library's record),
+        // and the kernel has given it a stack (16 KiB on x86_64 and
+        // AArch64; the bound leaves room for other processes' threads).
+        assert!(added.user_stack >= 4 * KIB, "{added:?}");
+        assert!(added.kernel_stack >= 8 * KIB, "{added:?}");
+        assert!(added.user_stack <= added.resident, "{added:?}");
+        let rest = added.rest();
         assert!(
-            user_stack + kernel_stack > rest,
-            "stacks {user_stack} + {kernel_stack} B, the rest {rest} B per thread \
-             (resident {resident}, page tables {page_tables}, slab {slab})"
+            added.user_stack + added.kernel_stack > rest,
+            "rest {rest} B, {added:?}"
         );
+    }
+
+    #[test]
+    fn a_parked_threads_kernel_stack_outweighs_what_it_touched_of_its_own() {
+        let _alone = alone();
+        let added = added_by_parked_threads(256);
+        assert!(added.user_stack >= 4 * KIB, "{added:?}");
+        assert!(added.kernel_stack > added.user_stack, "{added:?}");
     }
 
     #[test]

@@ -56,17 +56,21 @@ fn main() {
 mod tests {
     use super::*;
 
-    /// Every worker ran exactly once, on the thread started for it (not on
-    /// `main`'s), and the reports come back in worker order.
+    /// One report per worker, in worker order, each naming the thread
+    /// started for that worker (not `main`'s) and holding that worker's sum.
     #[test]
-    fn every_worker_runs_once_on_its_own_thread_and_reports_in_order() {
+    fn each_report_names_the_thread_started_for_it_and_comes_back_in_order() {
         let reports = run_workers(WORKERS);
         assert_eq!(reports.len(), 4);
         for (id, report) in (1..=WORKERS).zip(&reports) {
-            assert_eq!(report.len(), 2);
+            let last = id * 1_000;
+            let sum = last * (last + 1) / 2;
             assert_eq!(
-                report[0],
-                format!("worker {id} ran on thread `worker-{id}`")
+                report,
+                &[
+                    format!("worker {id} ran on thread `worker-{id}`"),
+                    format!("worker {id}: 1 + 2 + ... + {last} = {sum}"),
+                ]
             );
         }
         assert_eq!(reports[2][1], "worker 3: 1 + 2 + ... + 3000 = 4501500");

@@ -174,8 +174,21 @@ mod tests {
     #[test]
     fn a_buffer_on_the_heap_costs_the_future_only_its_handle() {
         let _alone = alone();
-        let size = size_of_val(&boxes_the_buffer_across_the_await());
-        assert!(size < 64, "{size} bytes");
+        let mut future = Box::pin(boxes_the_buffer_across_the_await());
+        assert!(
+            size_of_val(&*future) < 64,
+            "{} bytes",
+            size_of_val(&*future)
+        );
+        // Run it to its `.await`: the buffer it fills there is an allocation
+        // of its own, at least `BUFFER` bytes, made by that first poll.
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let before = GLOBAL.stats();
+        assert!(future.as_mut().poll(&mut context).is_pending());
+        let after = GLOBAL.stats();
+        assert!(after.allocations > before.allocations);
+        let bytes = after.bytes_allocated - before.bytes_allocated;
+        assert!(bytes >= BUFFER, "{bytes} bytes allocated by the first poll");
     }
 
     #[test]
