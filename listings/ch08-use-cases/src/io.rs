@@ -186,6 +186,31 @@ mod tests {
             .expect("the round never ended")
     }
 
+    /// A round like `wait_all`, done by hand so that each report is timed:
+    /// returns how long after the orders went out the first report arrived.
+    /// A waiter reports only after it woke, so a report that arrives sooner
+    /// than `wait` comes from a waiter that woke early.
+    fn first_report_of_threads(threads: &WaitingThreads, wait: Duration) -> Duration {
+        let sent = Instant::now();
+        threads.orders.iter().for_each(|o| o.send(wait).unwrap());
+        let reports = threads.woke.iter().take(threads.orders.len());
+        let arrivals: Vec<Duration> = reports.map(|()| sent.elapsed()).collect();
+        assert_eq!(arrivals.len(), threads.orders.len(), "a waiter never woke");
+        arrivals.into_iter().min().unwrap()
+    }
+
+    /// The same for tasks.
+    async fn first_report_of_tasks(tasks: &mut WaitingTasks, wait: Duration) -> Duration {
+        let sent = Instant::now();
+        tasks.orders.iter().for_each(|o| o.send(wait).unwrap());
+        let mut arrivals = Vec::new();
+        while arrivals.len() < tasks.orders.len() && tasks.woke.recv().await.is_some() {
+            arrivals.push(sent.elapsed());
+        }
+        assert_eq!(arrivals.len(), tasks.orders.len(), "a waiter never woke");
+        arrivals.into_iter().min().unwrap()
+    }
+
     #[test]
     fn every_sleeping_task_wakes_and_they_wait_at_the_same_time() {
         let runtime = one_thread_runtime();
@@ -196,9 +221,19 @@ mod tests {
             let woke = runtime.block_on(bounded(tasks.wait_all(LONG_WAIT)));
             let took = started.elapsed();
             assert_eq!(woke, FEW);
-            assert!(took >= LONG_WAIT, "woke early: {took:?}");
+            assert!(took >= LONG_WAIT, "the round ended early: {took:?}");
             assert!(took < ONE_BY_ONE / 2, "waited one by one: {took:?}");
         }
+        // The round's length shows only that the last waiter waited; timing
+        // every report shows that none of them woke early.
+        let first = runtime.block_on(async {
+            let limit = Duration::from_secs(30);
+            let round = first_report_of_tasks(&mut tasks, LONG_WAIT);
+            tokio::time::timeout(limit, round)
+                .await
+                .expect("never ended")
+        });
+        assert!(first >= LONG_WAIT, "a task woke early: {first:?}");
     }
 
     #[test]
@@ -209,9 +244,11 @@ mod tests {
             let woke = threads.wait_all(LONG_WAIT);
             let took = started.elapsed();
             assert_eq!(woke, FEW);
-            assert!(took >= LONG_WAIT, "woke early: {took:?}");
+            assert!(took >= LONG_WAIT, "the round ended early: {took:?}");
             assert!(took < ONE_BY_ONE / 2, "waited one by one: {took:?}");
         }
+        let first = first_report_of_threads(&threads, LONG_WAIT);
+        assert!(first >= LONG_WAIT, "a thread woke early: {first:?}");
     }
 
     #[test]

@@ -413,6 +413,33 @@ mod tests {
         assert!(beats >= MIN_BEATS, "only {beats} beats");
     }
 
+    /// The same task as in `same_task`, with the block moved to tokio's
+    /// blocking pool: the branch awaits the closure, so the task keeps polling
+    /// the ticker meanwhile.
+    async fn ticks_beside_spawn_blocking_in_one_task() -> usize {
+        let ticks = AtomicUsize::new(0);
+        let done = AtomicBool::new(false);
+        let ticker = async {
+            while !done.load(SeqCst) {
+                tokio::time::sleep(TICK).await;
+                ticks.fetch_add(1, SeqCst);
+            }
+        };
+        let blocker = async {
+            while ticks.load(SeqCst) == 0 {
+                tokio::time::sleep(TICK).await;
+            }
+            let before = ticks.load(SeqCst);
+            tokio::task::spawn_blocking(|| thread::sleep(WORK))
+                .await
+                .expect("the job finished");
+            let during = ticks.load(SeqCst) - before;
+            done.store(true, SeqCst);
+            during
+        };
+        tokio::join!(ticker, blocker).1
+    }
+
     /// Runs `ticks` as a spawned task, so on one of the runtime's workers.
     fn on_a_worker(
         runtime: &Runtime,
@@ -431,6 +458,14 @@ mod tests {
             on_a_worker(&runtime, ticks_beside_block_in_place_in_one_task()),
             0
         );
+    }
+
+    #[test]
+    fn spawn_blocking_lets_the_other_futures_of_its_task_go_on() {
+        let _turn = one_at_a_time();
+        let runtime = one_worker_runtime();
+        let ticks = best_of(|| on_a_worker(&runtime, ticks_beside_spawn_blocking_in_one_task()));
+        assert!(ticks >= MIN_BEATS, "only {ticks} ticks");
     }
 
     #[test]

@@ -170,6 +170,44 @@ fn main() {
 mod tests {
     use super::*;
 
+    /// Notes "guard dropped" when it is dropped: the task's locals are
+    /// dropped, as at a cancellation, only if the runtime drops the task.
+    struct Guard(Log);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            note(&self.0, "guard dropped");
+        }
+    }
+
+    /// Spawns a task that waits on a future that is never ready, lets it
+    /// reach that wait, then drops the runtime. Returns the steps noted.
+    fn drop_a_runtime_while_a_task_waits() -> Vec<&'static str> {
+        let log = Log::default();
+        let runtime = runtime();
+        let (waiting_tx, waiting) = oneshot::channel();
+        let task_log = log.clone();
+        runtime.spawn(async move {
+            let _guard = Guard(task_log.clone());
+            note(&task_log, "waiting");
+            waiting_tx.send(()).unwrap();
+            std::future::pending::<()>().await; // never ready
+            note(&task_log, "past the .await");
+        });
+        runtime.block_on(waiting).unwrap();
+        drop(runtime);
+        log.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn dropping_a_runtime_drops_a_task_where_it_waits() {
+        assert_eq!(
+            drop_a_runtime_while_a_task_waits(),
+            ["waiting", "guard dropped"],
+            "the task stopped at its .await and its locals were dropped"
+        );
+    }
+
     #[tokio::test]
     async fn abort_does_not_stop_a_spawn_blocking_job_that_has_started() {
         let (joined, finished) = abort_a_blocking_job().await;
