@@ -69,6 +69,8 @@ mod tests {
     use std::path::PathBuf;
     use std::rc::Rc;
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::time::{Duration, Instant};
 
     /// Tells, as a value a test can assert, whether the compiler finds a type
     /// `Send`: method lookup tries `SendProbe` first, and it applies only to
@@ -120,6 +122,58 @@ mod tests {
         let threads: HashSet<_> = runs.iter().map(|(thread, _)| *thread).collect();
         assert_eq!(threads.len(), 2);
         assert!(!threads.contains(&thread::current().id()));
+    }
+
+    /// Two threads, each resuming a coroutine of its own. Inside its first
+    /// resume, each coroutine arrives, then busy-waits (never suspending, so
+    /// its thread stays inside `resume`) until both have arrived or
+    /// `patience` has passed; then it suspends once and returns. Returns the
+    /// most coroutines that were inside a resume at the same time.
+    fn coroutines_meet_on_two_threads(patience: Duration) -> usize {
+        // Counts of coroutines: arrived, inside a resume now, most inside at once.
+        let counts = Arc::new([0, 0, 0].map(AtomicUsize::new));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let counts = counts.clone();
+                thread::spawn(move || {
+                    let mut coroutine = Coroutine::new(move |yielder: &Yielder<(), ()>, ()| {
+                        let [arrived, inside, together] = &*counts;
+                        together.fetch_max(inside.fetch_add(1, SeqCst) + 1, SeqCst);
+                        arrived.fetch_add(1, SeqCst);
+                        let deadline = Instant::now() + patience;
+                        while arrived.load(SeqCst) < 2 && Instant::now() < deadline {
+                            std::hint::spin_loop();
+                        }
+                        inside.fetch_sub(1, SeqCst);
+                        yielder.suspend(());
+                    });
+                    assert!(matches!(coroutine.resume(()), CoroutineResult::Yield(())));
+                    assert!(matches!(coroutine.resume(()), CoroutineResult::Return(())));
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        counts[2].load(SeqCst)
+    }
+
+    #[test]
+    fn coroutines_of_two_threads_run_at_the_same_instant() {
+        let test = "coroutines_of_two_threads_run_at_the_same_instant";
+        if !book_skip::has_cpus!(test, 2) {
+            return;
+        }
+        // Long enough for a loaded machine to schedule the second thread;
+        // the test returns as soon as both coroutines meet.
+        let patience = Duration::from_secs(10);
+        let started = Instant::now();
+        let together = coroutines_meet_on_two_threads(patience);
+        assert!(
+            started.elapsed() < patience,
+            "the coroutines waited in vain"
+        );
+        assert_eq!(together, 2, "the coroutines never ran at the same time");
     }
 
     /// The process's threads, and the kernel's task for the calling one, as

@@ -214,4 +214,101 @@ mod tests {
         // The local was dropped, and the code after `suspend` never ran.
         assert_eq!(*log.borrow(), ["the coroutine's local dropped"]);
     }
+
+    /// The permissions of the mapping that holds `address`, and what it
+    /// maps (empty for anonymous memory), from Linux's `/proc/self/maps`.
+    fn mapping_of(address: usize) -> Option<(String, String)> {
+        let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+        maps.lines().find_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (start, end) = fields.next()?.split_once('-')?;
+            let start = usize::from_str_radix(start, 16).ok()?;
+            let end = usize::from_str_radix(end, 16).ok()?;
+            if !(start..end).contains(&address) {
+                return None;
+            }
+            let permissions = fields.next()?.to_string();
+            // Offset, device and inode come before the path, if any.
+            let path = fields.nth(3).unwrap_or("").to_string();
+            Some((permissions, path))
+        })
+    }
+
+    #[test]
+    fn the_coroutine_stack_is_memory_mapped_with_a_guard_page_below_it() {
+        let test = "the_coroutine_stack_is_memory_mapped_with_a_guard_page_below_it";
+        if mapping_of(mapping_of as fn(usize) -> _ as usize).is_none() {
+            book_skip::skip!(test, "no /proc/self/maps to read");
+            return;
+        }
+        const SIZE: usize = 64 * 1024;
+        let stack = DefaultStack::new(SIZE).unwrap();
+        let (limit, base) = (stack.limit().get(), stack.base().get());
+        let anonymous = |permissions: &str| Some((permissions.to_string(), String::new()));
+        // Readable and writable anonymous memory for the `SIZE` bytes below
+        // the top of the stack; below them, down to the limit, which counts
+        // the guard page in, memory that cannot be touched at all.
+        assert_eq!(mapping_of(base - 1), anonymous("rw-p"));
+        assert_eq!(mapping_of(base - SIZE), anonymous("rw-p"));
+        assert_eq!(mapping_of(base - SIZE - 1), anonymous("---p"));
+        assert_eq!(mapping_of(limit), anonymous("---p"));
+    }
+
+    /// How many minor page faults the kernel has handled for the calling
+    /// thread: faults on memory that needed no disk, such as a first touch of
+    /// a fresh anonymous page. Field 10 of `/proc/thread-self/stat`.
+    fn minor_faults() -> Option<u64> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        // The fields after the command name, which is in parentheses.
+        let (_, fields) = stat.rsplit_once(") ")?;
+        fields.split_whitespace().nth(7)?.parse().ok()
+    }
+
+    /// Pages of the stack the coroutine below touches on its first resume.
+    const PAGES: usize = 16;
+
+    /// A coroutine whose frame spans `PAGES` pages of its stack (on Linux,
+    /// pages are 4 KiB or more), written on every resume. The stack is far
+    /// smaller than a huge page, so each page is faulted in on its own.
+    fn touches_its_stack() -> Coroutine<(), (), (), DefaultStack> {
+        let stack = DefaultStack::new(256 * 1024).unwrap();
+        Coroutine::with_stack(stack, |yielder: &Yielder<(), ()>, ()| {
+            let mut frame = [0u8; PAGES * 4096];
+            loop {
+                for byte in frame.iter_mut().step_by(4096) {
+                    *byte = byte.wrapping_add(1);
+                }
+                std::hint::black_box(&mut frame);
+                yielder.suspend(());
+            }
+        })
+    }
+
+    #[test]
+    fn the_kernel_supplies_the_coroutine_stack_pages_as_they_are_first_touched() {
+        let test = "the_kernel_supplies_the_coroutine_stack_pages_as_they_are_first_touched";
+        if minor_faults().is_none() {
+            book_skip::skip!(test, "no /proc/thread-self/stat to read");
+            return;
+        }
+        let mut coroutine = touches_its_stack();
+        let faults_while = |coroutine: &mut Coroutine<_, _, _, _>| {
+            let before = minor_faults().unwrap();
+            assert_eq!(coroutine.resume(()), Yield(()));
+            minor_faults().unwrap() - before
+        };
+        // The first resume touches fresh pages: one fault each, at least.
+        let first = faults_while(&mut coroutine);
+        assert!(
+            first >= PAGES as u64,
+            "{first} faults for {PAGES} new pages"
+        );
+        // The second writes the same pages, now present, so the kernel has
+        // no page to supply (a fault or two elsewhere is allowed for).
+        let second = faults_while(&mut coroutine);
+        assert!(
+            second < PAGES as u64 / 2,
+            "{second} faults on pages present"
+        );
+    }
 }

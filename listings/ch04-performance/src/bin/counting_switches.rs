@@ -172,7 +172,7 @@ mod tests {
     /// The runtime's one thread always has a ready task, so it never sleeps
     /// during the round trips; the bound leaves room for the start and end.
     #[test]
-    fn a_round_trip_between_tasks_keeps_the_thread_on_its_core() {
+    fn a_round_trip_between_tasks_hardly_ever_puts_the_thread_to_sleep() {
         let (os_switches, _) = task_side();
         assert!(
             os_switches.slept <= ROUND_TRIPS / 20,
