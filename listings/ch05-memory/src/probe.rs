@@ -1,6 +1,9 @@
 //! The units whose memory the probe measures: OS threads parked on a gate,
-//! and tokio tasks pending on a timer, both kept alive while `/proc` is read.
+//! tokio tasks pending on a timer, and stackful coroutines suspended on
+//! stacks of their own, all kept alive while `/proc` is read.
 
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -199,6 +202,106 @@ impl PendingTasks {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+// ANCHOR: coroutines
+/// Stackful coroutines, each suspended on a stack of its own, all on the
+/// thread that made them (a `Coroutine` is not `Send`).
+pub struct SuspendedCoroutines {
+    suspended: Vec<Coroutine<(), u64, (), DefaultStack>>,
+    /// The address of a local of each suspended coroutine: a place on its
+    /// stack.
+    stacks: Vec<u64>,
+    /// `None` for corosensei's default stack (`DefaultStack::default`).
+    stack_size: Option<usize>,
+}
+
+impl SuspendedCoroutines {
+    /// Creates `more` coroutines and resumes each once: it notes where its
+    /// stack is and suspends, keeping that stack until it is resumed again.
+    /// If the system refuses a stack, returns that error; the coroutines
+    /// already made stay suspended.
+    pub fn suspend_more(&mut self, more: usize) -> std::io::Result<()> {
+        for _ in 0..more {
+            let stack = match self.stack_size {
+                Some(bytes) => DefaultStack::new(bytes)?,
+                None => DefaultStack::default(),
+            };
+            let mut coroutine = Coroutine::with_stack(stack, |yielder, ()| {
+                let on_the_stack = 0u8;
+                yielder.suspend((&raw const on_the_stack).addr() as u64);
+            });
+            let CoroutineResult::Yield(address) = coroutine.resume(()) else {
+                unreachable!("it suspends before it can return");
+            };
+            self.stacks.push(address);
+            self.suspended.push(coroutine);
+        }
+        Ok(())
+    }
+}
+// ANCHOR_END: coroutines
+
+impl SuspendedCoroutines {
+    pub fn new() -> Self {
+        SuspendedCoroutines {
+            suspended: Vec::new(),
+            stacks: Vec::new(),
+            stack_size: None,
+        }
+    }
+
+    /// Coroutines made from now on get stacks of `bytes` (rounded up to
+    /// whole pages, one guard page added) instead of corosensei's default.
+    pub fn with_stack_size(bytes: usize) -> Self {
+        let mut coroutines = Self::new();
+        coroutines.stack_size = Some(bytes);
+        coroutines
+    }
+
+    /// How many coroutines are suspended.
+    pub fn len(&self) -> usize {
+        self.suspended.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.suspended.is_empty()
+    }
+
+    /// An address on the stack of each suspended coroutine.
+    pub fn stacks(&self) -> Vec<u64> {
+        self.stacks.clone()
+    }
+
+    /// Resumes every coroutine to its end, frees its stack, and returns how
+    /// many ended.
+    pub fn release(self) -> usize {
+        let mut ended = 0;
+        for mut coroutine in self.suspended {
+            if coroutine.resume(()).as_return().is_some() {
+                ended += 1;
+            }
+        }
+        ended
+    }
+}
+
+impl Default for SuspendedCoroutines {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The most coroutines worth suspending here: a quarter of what the
+/// kernel's limit on memory maps allows at two maps per coroutine, its
+/// stack and its guard page. `None` if unreadable.
+pub fn safe_coroutine_count() -> Option<usize> {
+    let maps: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(maps / 2 / 4)
 }
 
 // ANCHOR: limits
@@ -441,6 +544,112 @@ mod tests {
         let added = added_by_parked_threads(256);
         assert!(added.user_stack >= 4 * KIB, "{added:?}");
         assert!(added.kernel_stack > added.user_stack, "{added:?}");
+    }
+
+    /// The mapping that holds each suspended coroutine's stack, found from
+    /// the address of a local on it.
+    fn coroutine_stacks(coroutines: &SuspendedCoroutines) -> Vec<StackMapping> {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let found = coroutines
+            .stacks()
+            .into_iter()
+            .map(|a| stack_mapping(&maps, a));
+        found
+            .map(|mapping| mapping.expect("a mapping holds the stack"))
+            .collect()
+    }
+
+    const PAGE: u64 = 4 * KIB; // x86_64 and most AArch64 Linux kernels
+
+    #[test]
+    fn every_suspended_coroutine_has_a_stack_mapping_of_its_own_of_the_size_asked_and_one_guard_page()
+     {
+        let _alone = alone();
+        for (mut coroutines, size) in [
+            (SuspendedCoroutines::new(), MIB),
+            (SuspendedCoroutines::with_stack_size(16 * 1024), 16 * KIB),
+        ] {
+            assert!(coroutines.is_empty());
+            coroutines.suspend_more(32).unwrap();
+            assert_eq!(coroutines.len(), 32);
+            let stacks = coroutine_stacks(&coroutines);
+            let mut starts: Vec<u64> = stacks.iter().map(|s| s.start).collect();
+            starts.sort_unstable();
+            starts.dedup();
+            assert_eq!(starts.len(), 32, "{stacks:?}");
+            // A mapping merged with a neighbour would only look bigger, and
+            // a guard page merged with an inaccessible neighbour too.
+            assert_eq!(
+                stacks.iter().map(|s| s.size).min(),
+                Some(size),
+                "{stacks:?}"
+            );
+            assert_eq!(
+                stacks.iter().map(|s| s.guard).min(),
+                Some(PAGE),
+                "{stacks:?}"
+            );
+            assert_eq!(coroutines.release(), 32);
+        }
+    }
+
+    #[test]
+    fn a_suspended_coroutine_keeps_resident_a_small_part_of_the_stack_it_reserves() {
+        let _alone = alone();
+        let n = 1_000;
+        let mut coroutines = SuspendedCoroutines::new();
+        let before = read_status().unwrap();
+        coroutines.suspend_more(n).unwrap();
+        let after = read_status().unwrap();
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let in_own_stacks: Vec<u64> = coroutine_stacks(&coroutines)
+            .into_iter()
+            .map(|stack| {
+                mapping_resident(&smaps, stack.start)
+                    .expect("in smaps")
+                    .resident
+            })
+            .collect();
+        coroutines.release();
+        let per = |before: u64, after: u64| after.saturating_sub(before) / n as u64;
+        let reserved = per(before.virtual_size, after.virtual_size);
+        let resident = per(before.resident, after.resident);
+        // Each has touched at least a page of its own stack, read from its
+        // own mapping, and reserved about the whole of it: the process's
+        // figures also move with what the test harness maps and frees
+        // meanwhile, hence the eighth left for that.
+        let touched = in_own_stacks.iter().min().unwrap();
+        assert!(*touched >= PAGE, "{touched} B in its own stack");
+        assert!(reserved >= MIB - MIB / 8, "{reserved} B reserved");
+        // In its own stack and in the whole process, each keeps resident a
+        // small part of that.
+        let in_own_stack = in_own_stacks.iter().sum::<u64>() / n as u64;
+        assert!(
+            in_own_stack <= MIB / 64,
+            "{in_own_stack} B in its own stack"
+        );
+        assert!(resident <= MIB / 16, "{resident} B resident per coroutine");
+    }
+
+    #[test]
+    fn suspended_coroutines_add_no_kernel_stack() {
+        let _alone = alone();
+        let n = 2_000;
+        let before = read_kernel_memory(5).unwrap();
+        let mut coroutines = SuspendedCoroutines::new();
+        coroutines.suspend_more(n).unwrap();
+        let after = read_kernel_memory(5).unwrap();
+        assert_eq!(coroutines.release(), n);
+        // A thread gets a 16 KiB kernel stack; the bound leaves room for
+        // other processes starting threads meanwhile (about 250 of them).
+        let per_coroutine = after.kernel_stack.saturating_sub(before.kernel_stack) / n as u64;
+        assert!(per_coroutine < 2 * KIB, "{per_coroutine} B per coroutine");
+    }
+
+    #[test]
+    fn this_machine_allows_a_few_thousand_coroutines() {
+        let count = safe_coroutine_count().expect("Linux has this file");
+        assert!(count >= 4_000, "only {count} coroutines allowed");
     }
 
     #[test]

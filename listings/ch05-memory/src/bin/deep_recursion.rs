@@ -1,3 +1,11 @@
+//! Deep recursion four ways on a small stack: plain, through boxed futures,
+//! a task per level, and plain again inside a stackful coroutine with a
+//! small stack of its own; which of them overflow, and how each ends.
+//!
+//!     cargo run -p ch05-memory --bin deep_recursion [plain|boxed|tasks|coroutine]
+
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, Yielder};
 use std::hint::black_box;
 use std::pin::Pin;
 
@@ -59,17 +67,33 @@ fn in_tasks(depth: u64) -> Pin<Box<dyn Future<Output = u64> + Send>> {
 }
 // ANCHOR_END: tasks
 
+// ANCHOR: coroutine
+/// Plain recursion again, inside a stackful coroutine with a stack of its
+/// own of `stack` bytes, below which corosensei maps one inaccessible guard
+/// page. The frames go on that stack, not on the thread's.
+fn in_a_coroutine(depth: u64, stack: usize) -> u64 {
+    let stack = DefaultStack::new(stack).expect("the kernel maps the stack");
+    let recurse = move |_: &Yielder<(), ()>, ()| on_the_stack(depth);
+    let mut coroutine = Coroutine::with_stack(stack, recurse);
+    let levels = coroutine.resume(()).as_return();
+    levels.expect("it never suspends, so the first resume returns")
+}
+// ANCHOR_END: coroutine
+
 // ANCHOR: run
 #[derive(Debug, Clone, Copy)]
 enum Recursion {
     Plain,
     Boxed,
     Tasks,
+    /// On a coroutine stack of `SMALL_STACK` bytes.
+    Coroutine,
 }
 
 /// Runs one recursion `depth` levels deep on a new thread that has only
 /// `SMALL_STACK` bytes of stack; the async ones on a runtime that lives on
-/// that thread. Returns the number of levels, counted on the way back up.
+/// that thread, the coroutine's on its own stack of the same size. Returns
+/// the number of levels, counted on the way back up.
 fn on_a_small_stack(recursion: Recursion, depth: u64) -> u64 {
     let job = move || {
         let runtime = || {
@@ -81,6 +105,7 @@ fn on_a_small_stack(recursion: Recursion, depth: u64) -> u64 {
             Recursion::Plain => on_the_stack(depth),
             Recursion::Boxed => runtime().block_on(boxed(depth)),
             Recursion::Tasks => runtime().block_on(in_tasks(depth)),
+            Recursion::Coroutine => in_a_coroutine(depth, SMALL_STACK),
         }
     };
     std::thread::Builder::new()
@@ -97,7 +122,8 @@ fn main() {
         Some("plain") => Recursion::Plain,
         Some("boxed") => Recursion::Boxed,
         Some("tasks") | None => Recursion::Tasks,
-        Some(other) => panic!("expected plain, boxed or tasks, not {other}"),
+        Some("coroutine") => Recursion::Coroutine,
+        Some(other) => panic!("expected plain, boxed, tasks or coroutine, not {other}"),
     };
     let levels = on_a_small_stack(recursion, DEPTH);
     println!("{recursion:?}: {levels} levels on a stack of {SMALL_STACK} bytes");
@@ -108,6 +134,7 @@ fn main() {
 mod tests {
     use super::*;
     use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+    use std::os::unix::process::ExitStatusExt;
     use std::process::{Command, Output, Stdio};
     use std::time::Duration;
 
@@ -135,6 +162,8 @@ mod tests {
                 Recursion::Plain => on_the_stack(depth),
                 Recursion::Boxed => runtime.block_on(boxed(depth)),
                 Recursion::Tasks => runtime.block_on(in_tasks(depth)),
+                // As deep as the test thread's stack allows the others.
+                Recursion::Coroutine => in_a_coroutine(depth, 2 * 1024 * 1024),
             };
             assert_eq!(levels, depth + 1);
             GLOBAL.stats().allocations - before
@@ -159,7 +188,13 @@ mod tests {
         assert_eq!(per_level(Recursion::Boxed), 1);
         // The `Box::pin` that `in_tasks` returns, and the task it is spawned as.
         assert_eq!(per_level(Recursion::Tasks), 2);
+        // The coroutine's stack is mapped once, whatever the depth.
+        assert_eq!(per_level(Recursion::Coroutine), 0);
     }
+
+    /// The signals that end the children, as numbered on Linux.
+    const SIGABRT: i32 = 6;
+    const SIGSEGV: i32 = 11;
 
     /// Tells `child` which recursion to run; unset, `child` does nothing.
     const CHILD: &str = "DEEP_RECURSION_CHILD";
@@ -173,6 +208,7 @@ mod tests {
         let recursion = match std::env::var(CHILD).as_deref() {
             Ok("plain") => Recursion::Plain,
             Ok("boxed") => Recursion::Boxed,
+            Ok("coroutine") => Recursion::Coroutine,
             _ => return,
         };
         on_a_small_stack(recursion, DEPTH);
@@ -200,8 +236,9 @@ mod tests {
 
     fn assert_overflowed(output: &Output) {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        // Ended by a signal (the abort), not by an exit code.
-        assert_eq!(output.status.code(), None, "{stderr}");
+        // Ended by a signal, the abort that std's handler raises, not by an
+        // exit code.
+        assert_eq!(output.status.signal(), Some(SIGABRT), "{stderr}");
         assert!(
             stderr.contains("thread 'small-stack'") && stderr.contains("has overflowed its stack"),
             "{stderr}"
@@ -221,6 +258,27 @@ mod tests {
     }
 
     #[test]
+    fn a_coroutine_on_a_small_stack_overflows_into_its_guard_page_and_dies_of_sigsegv() {
+        let _alone = alone();
+        let output = run_child("coroutine");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // The fault is in corosensei's guard page, not the thread's: std's
+        // handler does not recognise it, puts back the default action and
+        // returns, and the fault, repeated, kills the process.
+        assert_eq!(output.status.signal(), Some(SIGSEGV), "{stderr}");
+        assert!(!stderr.contains("has overflowed its stack"), "{stderr}");
+    }
+
+    #[test]
+    fn a_coroutine_whose_stack_is_big_enough_goes_as_deep() {
+        let _alone = alone();
+        // Address space only: the pages are backed as the recursion touches
+        // them, a few kilobytes per level at most, even in a debug build.
+        let stack = 64 * 1024 * 1024;
+        assert_eq!(in_a_coroutine(DEPTH, stack), DEPTH + 1);
+    }
+
+    #[test]
     fn a_task_per_level_goes_as_deep_on_the_same_stack() {
         let _alone = alone();
         assert_eq!(on_a_small_stack(Recursion::Tasks, DEPTH), DEPTH + 1);
@@ -229,7 +287,13 @@ mod tests {
     #[test]
     fn shallow_recursion_fits_on_the_small_stack_every_way() {
         let _alone = alone();
-        for recursion in [Recursion::Plain, Recursion::Boxed, Recursion::Tasks] {
+        let all = [
+            Recursion::Plain,
+            Recursion::Boxed,
+            Recursion::Tasks,
+            Recursion::Coroutine,
+        ];
+        for recursion in all {
             assert_eq!(on_a_small_stack(recursion, 10), 11, "{recursion:?}");
         }
     }

@@ -1,5 +1,5 @@
-//! Measures what an idle OS thread and a pending tokio task cost in memory,
-//! and writes the figures as JSON:
+//! Measures what an idle OS thread, a suspended stackful coroutine and a
+//! pending tokio task cost in memory, and writes the figures as JSON:
 //!
 //! `cargo run --release -p ch05-memory --bin memory_probe -- --out FILE [--quick]`
 
@@ -7,7 +7,7 @@ use ch05_memory::kernel::{read_kernel_memory, read_vm_settings};
 use ch05_memory::maps::{
     MappingResident, StackMapping, default_thread_stack, mapping_resident, stack_mapping,
 };
-use ch05_memory::probe::{self, ParkedThreads, PendingTasks};
+use ch05_memory::probe::{self, ParkedThreads, PendingTasks, SuspendedCoroutines};
 use ch05_memory::regression::least_squares;
 use ch05_memory::rss::read_status;
 use serde::Serialize;
@@ -41,6 +41,8 @@ const ROUNDS: usize = 3;
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
 /// The stack asked for in the counter-example: threads with small stacks.
 const SMALL_STACK: usize = 64 * 1024;
+/// The small stack asked for coroutines: corosensei's minimum is one page.
+const SMALL_COROUTINE_STACK: usize = 16 * 1024;
 
 fn record(out: &mut Output, name: &str, unit: &'static str, value: f64, points: Vec<[f64; 2]>) {
     println!("memory/{name}: {value:.1} {unit}");
@@ -165,7 +167,55 @@ fn measure_threads(out: &mut Output, name: &str, stack: Option<usize>, counts: &
         slab: median(|r| &r.slab),
     };
     ramp.record(out, name);
-    // What the stack mappings themselves hold, from /proc/self/smaps.
+    record_stacks(out, name, &stacks);
+}
+// ANCHOR_END: threads
+
+/// The same with stackful coroutines, all suspended on this thread, each on
+/// a stack of its own. Rounds as for threads: the process's figures from
+/// the first, the kernel's from the median. A coroutine's stack is freed
+/// when it ends, with nothing kept for the next round.
+fn measure_coroutines(out: &mut Output, name: &str, stack: Option<usize>, counts: &[usize]) {
+    let safe = probe::safe_coroutine_count().unwrap_or(4_000);
+    let counts: Vec<usize> = counts.iter().copied().filter(|&n| n <= safe).collect();
+    let new_coroutines = || {
+        stack.map_or_else(
+            SuspendedCoroutines::new,
+            SuspendedCoroutines::with_stack_size,
+        )
+    };
+    let (mut rounds, mut stacks) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let (mut ramp, mut coroutines) = (Ramp::default(), new_coroutines());
+        for &n in &counts {
+            if let Err(error) = coroutines.suspend_more(n - coroutines.len()) {
+                println!("  {name}: stopping at {}: {error}", coroutines.len());
+                break;
+            }
+            ramp.sample(n);
+        }
+        if stacks.is_empty() {
+            stacks = stacks_in_ram(&coroutines.stacks());
+        }
+        coroutines.release();
+        rounds.push(ramp);
+    }
+    let median = |pick: fn(&Ramp) -> &Vec<[f64; 2]>| median_points(&rounds, pick);
+    let first = &rounds[0];
+    let ramp = Ramp {
+        resident: first.resident.clone(),
+        reserved: first.reserved.clone(),
+        page_tables: first.page_tables.clone(),
+        kernel_stack: median(|r| &r.kernel_stack),
+        slab: median(|r| &r.slab),
+    };
+    ramp.record(out, name);
+    record_stacks(out, name, &stacks);
+}
+
+/// Records what the stack mappings themselves hold, from /proc/self/smaps:
+/// the smallest mapping, and what each holds resident and in huge pages.
+fn record_stacks(out: &mut Output, name: &str, stacks: &[(StackMapping, MappingResident)]) {
     let count = stacks.len().max(1) as f64;
     let smallest = stacks.iter().map(|(mapping, _)| mapping.size).min();
     let resident: u64 = stacks.iter().map(|(_, in_ram)| in_ram.resident).sum();
@@ -178,7 +228,6 @@ fn measure_threads(out: &mut Output, name: &str, stack: Option<usize>, counts: &
         record(out, &format!("{name}_{figure}"), "bytes", bytes, Vec::new());
     }
 }
-// ANCHOR_END: threads
 
 /// What `/proc/self/smaps` says is resident in the stack mapping holding
 /// each of `addresses`.
@@ -284,11 +333,19 @@ fn main() {
             100_000,
         )
     };
+    let coroutine_counts: &[usize] = if quick {
+        &[500, 1_000, 2_000, 4_000]
+    } else {
+        &[1_000, 2_000, 4_000, 8_000]
+    };
     let mut out = Output::new();
     measure_settings(&mut out);
     measure_default_stack(&mut out);
     measure_threads(&mut out, "thread", None, thread_counts);
     measure_threads(&mut out, "small_thread", Some(SMALL_STACK), thread_counts);
+    measure_coroutines(&mut out, "coroutine", None, coroutine_counts);
+    let small = Some(SMALL_COROUTINE_STACK);
+    measure_coroutines(&mut out, "small_coroutine", small, coroutine_counts);
     measure_tasks(&mut out, task_counts);
     measure_task_heap(&mut out, spawns);
 
