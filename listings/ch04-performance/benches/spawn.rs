@@ -64,6 +64,7 @@ fn bench(c: &mut Criterion) {
 }
 // ANCHOR_END: bench
 
+// ANCHOR: coroutine_bench
 /// Create a coroutine, resume it until it returns, drop it: on a stack of
 /// corosensei's default size and on a small one, each mapped and unmapped
 /// every time, and on one stack mapped once and reused.
@@ -91,6 +92,7 @@ fn coroutines(group: &mut BenchmarkGroup<'_, WallTime>) {
         })
     });
 }
+// ANCHOR_END: coroutine_bench
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -622,13 +622,16 @@ mod tests {
         assert!(*touched >= PAGE, "{touched} B in its own stack");
         assert!(reserved >= MIB - MIB / 8, "{reserved} B reserved");
         // In its own stack and in the whole process, each keeps resident a
-        // small part of that.
+        // small part of that: a few pages (it touches about one), under
+        // what a parked thread costs with its kernel stack. The process's
+        // figure also holds the coroutine's handle and the harness's own
+        // allocations, which the few pages leave room for.
         let in_own_stack = in_own_stacks.iter().sum::<u64>() / n as u64;
         assert!(
-            in_own_stack <= MIB / 64,
+            in_own_stack <= 16 * KIB,
             "{in_own_stack} B in its own stack"
         );
-        assert!(resident <= MIB / 16, "{resident} B resident per coroutine");
+        assert!(resident <= 16 * KIB, "{resident} B resident per coroutine");
     }
 
     #[test]

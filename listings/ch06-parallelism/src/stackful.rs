@@ -11,6 +11,15 @@
 //! ```compile_fail
 #![doc = include_str!("../compile_fail/coroutine_to_another_thread.rs")]
 //! ```
+//!
+//! Nor does it let a coroutine borrow a local of the function that creates
+//! it: the closure must be `'static`. Again the doctest checks only that the
+//! program fails to compile; the test
+//! `a_coroutine_that_owns_what_it_uses_compiles_and_runs` is its control.
+//!
+//! ```compile_fail
+#![doc = include_str!("../compile_fail/coroutine_borrowing_a_local.rs")]
+//! ```
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::thread::{self, ThreadId};
@@ -228,5 +237,14 @@ mod tests {
         seen.push(threads_and_this_task());
         // Same number of threads, same kernel task, at every step.
         assert_eq!(seen, vec![Some(before); 5]);
+    }
+
+    /// The control for the compile-fail doctest on borrowing: the same
+    /// coroutine, with the string moved into its closure, compiles and runs.
+    #[test]
+    fn a_coroutine_that_owns_what_it_uses_compiles_and_runs() {
+        let greeting = String::from("hello");
+        let mut coroutine = Coroutine::new(move |_: &Yielder<(), ()>, ()| greeting.len());
+        assert!(matches!(coroutine.resume(()), CoroutineResult::Return(5)));
     }
 }

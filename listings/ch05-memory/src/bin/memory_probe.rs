@@ -171,6 +171,7 @@ fn measure_threads(out: &mut Output, name: &str, stack: Option<usize>, counts: &
 }
 // ANCHOR_END: threads
 
+// ANCHOR: coroutines
 /// The same with stackful coroutines, all suspended on this thread, each on
 /// a stack of its own. Rounds as for threads: the process's figures from
 /// the first, the kernel's from the median. A coroutine's stack is freed
@@ -212,6 +213,7 @@ fn measure_coroutines(out: &mut Output, name: &str, stack: Option<usize>, counts
     ramp.record(out, name);
     record_stacks(out, name, &stacks);
 }
+// ANCHOR_END: coroutines
 
 /// Records what the stack mappings themselves hold, from /proc/self/smaps:
 /// the smallest mapping, and what each holds resident and in huge pages.
