@@ -34,22 +34,6 @@ test_log=$(mktemp)
 # convention); it is counted as skipped below, never as passed.
 skip_log=$(mktemp)
 trap 'rm -f "$test_log" "$skip_log"' EXIT
-# Build the tests first. On a cold tree, cargo's first probe of rustc's target
-# information right after the clippy build has twice come back as a rustc error
-# about stray source text, and cargo caches that answer in target/.rustc_info.json
-# so every later cargo call fails the same way; a fresh probe succeeds. Seen only
-# cold, on this 2-CPU VM; not understood yet. So: on that exact error, drop the
-# cache, say so, and build once more. Any other failure stops here.
-if ! cargo test --workspace --locked --no-run >"$test_log" 2>&1; then
-  if grep -qF 'to learn about target-specific information' "$test_log"; then
-    echo "note: cargo's rustc target probe failed (see ci/check.sh); dropping target/.rustc_info.json and building again"
-    rm -f target/.rustc_info.json
-    cargo test --workspace --locked --no-run
-  else
-    cat "$test_log"
-    exit 1
-  fi
-fi
 BOOK_SKIP_LOG="$skip_log" cargo test --workspace --locked 2>&1 | tee "$test_log"
 not_observed=$(grep '^skipped: ' "$skip_log" | sort -u || true)
 not_observed_count=$(printf '%s' "$not_observed" | grep -c '^skipped: ' || true)
