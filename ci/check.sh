@@ -2,9 +2,6 @@
 # Every check of the book, in the order a failure is cheapest to find.
 # This is the README's check command, and .ci/run calls it and nothing else.
 set -euo pipefail
-# Nothing here reads standard input. Closing it keeps a probe that reads stdin
-# (rustc - for target information) from ever seeing stray bytes from the caller.
-exec </dev/null
 cd "$(dirname "$0")/.."
 source ci/tools.sh
 
