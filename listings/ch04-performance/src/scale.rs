@@ -323,12 +323,6 @@ mod tests {
     #[test]
     #[ignore = "run alone by each_thread_adds_at_most_maps_per_thread_memory_maps"]
     fn maps_added_by_parked_threads() {
-        let maps = || {
-            std::fs::read_to_string("/proc/self/maps")
-                .unwrap()
-                .lines()
-                .count()
-        };
         let all_here = std::sync::Arc::new(std::sync::Barrier::new(PARKED + 1));
         let before = maps();
         let handles: Vec<_> = (0..PARKED)
@@ -349,23 +343,37 @@ mod tests {
 
     const PARKED: usize = 50;
 
-    /// Each thread adds at most `MAPS_PER_THREAD` maps, beyond the arenas
-    /// malloc adds once, so the room the map limit leaves is safe.
-    #[test]
-    fn each_thread_adds_at_most_maps_per_thread_memory_maps() {
+    /// How many lines /proc/self/maps has: one per memory mapping.
+    fn maps() -> usize {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .lines()
+            .count()
+    }
+
+    /// Runs the ignored test `probe` of this binary alone in a child process
+    /// and returns the figure it printed after `label`.
+    fn from_child(probe: &str, label: &str) -> usize {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "scale::tests::maps_added_by_parked_threads"])
+            .args(["--exact", probe])
             .args(["--ignored", "--test-threads=1", "--nocapture"])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stdout}{stderr}");
-        let added: usize = stdout
+        stdout
             .lines()
-            .find_map(|line| Some(line.split_once("maps added: ")?.1))
+            .find_map(|line| Some(line.split_once(label)?.1))
             .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no count in {stdout}{stderr}"));
+            .unwrap_or_else(|| panic!("no `{label}` in {stdout}{stderr}"))
+    }
+
+    /// Each thread adds at most `MAPS_PER_THREAD` maps, beyond the arenas
+    /// malloc adds once, so the room the map limit leaves is safe.
+    #[test]
+    fn each_thread_adds_at_most_maps_per_thread_memory_maps() {
+        let added = from_child("scale::tests::maps_added_by_parked_threads", "maps added: ");
         assert!(added > PARKED, "{added} maps for {PARKED} threads");
         let most = PARKED * MAPS_PER_THREAD + malloc_arena_maps();
         assert!(added <= most, "{added} maps for {PARKED} threads");
@@ -395,12 +403,6 @@ mod tests {
     #[test]
     #[ignore = "run alone by the tests of each_suspended_coroutine_adds_..."]
     fn maps_and_memory_added_by_suspended_coroutines() {
-        let maps = || {
-            std::fs::read_to_string("/proc/self/maps")
-                .unwrap()
-                .lines()
-                .count()
-        };
         let resident = || {
             let status = std::fs::read_to_string("/proc/self/status").unwrap();
             kib_field(&status, "VmRSS:").unwrap() + kib_field(&status, "VmPTE:").unwrap()
@@ -426,31 +428,19 @@ mod tests {
 
     const SUSPENDED: usize = 1_000;
 
-    /// The figure the child printed after `label`.
-    fn from_child(label: &str) -> usize {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "scale::tests::maps_and_memory_added_by_suspended_coroutines",
-            ])
-            .args(["--ignored", "--test-threads=1", "--nocapture"])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{stdout}{stderr}");
-        stdout
-            .lines()
-            .find_map(|line| Some(line.split_once(label)?.1))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no `{label}` in {stdout}{stderr}"))
+    /// The figure the coroutine probe printed after `label`.
+    fn from_coroutine_child(label: &str) -> usize {
+        from_child(
+            "scale::tests::maps_and_memory_added_by_suspended_coroutines",
+            label,
+        )
     }
 
     /// Each suspended coroutine adds `MAPS_PER_COROUTINE` maps and no more,
     /// so the room the map limit leaves for coroutines is safe.
     #[test]
     fn each_suspended_coroutine_adds_at_most_maps_per_coroutine_memory_maps() {
-        let added = from_child("maps added: ");
+        let added = from_coroutine_child("maps added: ");
         assert!(added > SUSPENDED, "{added} maps for {SUSPENDED} coroutines");
         let most = SUSPENDED * MAPS_PER_COROUTINE + malloc_arena_maps();
         assert!(added <= most, "{added} maps for {SUSPENDED} coroutines");
@@ -460,7 +450,7 @@ mod tests {
     /// of resident memory and page tables, and touches at least one page.
     #[test]
     fn each_suspended_coroutine_adds_at_most_resident_per_coroutine_bytes() {
-        let added = from_child("resident added: ");
+        let added = from_coroutine_child("resident added: ");
         assert!(
             added >= SUSPENDED * 4096,
             "{added} bytes for {SUSPENDED} coroutines"

@@ -157,16 +157,7 @@ fn measure_threads(out: &mut Output, name: &str, stack: Option<usize>, counts: &
         std::thread::sleep(SETTLE); // the kernel frees a thread after a grace period
         rounds.push(ramp);
     }
-    let median = |pick: fn(&Ramp) -> &Vec<[f64; 2]>| median_points(&rounds, pick);
-    let first = &rounds[0];
-    let ramp = Ramp {
-        resident: first.resident.clone(),
-        reserved: first.reserved.clone(),
-        page_tables: first.page_tables.clone(),
-        kernel_stack: median(|r| &r.kernel_stack),
-        slab: median(|r| &r.slab),
-    };
-    ramp.record(out, name);
+    combine(&rounds).record(out, name);
     record_stacks(out, name, &stacks);
 }
 // ANCHOR_END: threads
@@ -201,19 +192,25 @@ fn measure_coroutines(out: &mut Output, name: &str, stack: Option<usize>, counts
         coroutines.release();
         rounds.push(ramp);
     }
-    let median = |pick: fn(&Ramp) -> &Vec<[f64; 2]>| median_points(&rounds, pick);
+    combine(&rounds).record(out, name);
+    record_stacks(out, name, &stacks);
+}
+// ANCHOR_END: coroutines
+
+/// One ramp from several rounds: the process's own figures (resident,
+/// reserved, page tables) from the first round, the machine-wide kernel
+/// figures (kernel stack, slab) as the median of each point over all rounds.
+fn combine(rounds: &[Ramp]) -> Ramp {
+    let median = |pick: fn(&Ramp) -> &Vec<[f64; 2]>| median_points(rounds, pick);
     let first = &rounds[0];
-    let ramp = Ramp {
+    Ramp {
         resident: first.resident.clone(),
         reserved: first.reserved.clone(),
         page_tables: first.page_tables.clone(),
         kernel_stack: median(|r| &r.kernel_stack),
         slab: median(|r| &r.slab),
-    };
-    ramp.record(out, name);
-    record_stacks(out, name, &stacks);
+    }
 }
-// ANCHOR_END: coroutines
 
 /// Records what the stack mappings themselves hold, from /proc/self/smaps:
 /// the smallest mapping, and what each holds resident and in huge pages.
