@@ -75,6 +75,7 @@ bash ci/reader-checks.sh
 # Last, as the slowest: re-measure in criterion's short mode and check every
 # claim on the fresh figures (a failing comparison is re-measured twice first).
 step "benchmarks (short mode) and claims on fresh measurements"
+ensure_wrk # the load probe's generator
 bench_started=$SECONDS
 cargo run --quiet --locked -p booktools -- measure --mode ci --out target/measurements/ci.json
 cargo run --quiet --locked -p booktools -- check-claims target/measurements/ci.json --rerun 2

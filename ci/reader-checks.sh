@@ -7,7 +7,8 @@
 #   3. browser   headless Chromium opens every page of book/ served on 127.0.0.1,
 #                and fails on console errors, failed requests, images that do not
 #                load, requests to any other host, links to missing headings,
-#                Rust blocks without a caption, verdicts in the wrong box, and a
+#                Rust blocks without a caption, verdicts in the wrong box, code
+#                blocks that scroll sideways at desktop width (1280 px), and a
 #                search that finds nothing (ci/browser/check-book.mjs). It leaves
 #                screenshots of three pages in book/screenshots/.
 #

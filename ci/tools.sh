@@ -48,5 +48,23 @@ ensure_debian_packages() {
   fi
 }
 
+# The load generator the `load` probe drives the chapter 10 servers with:
+# Debian's package, pinned by the first line `wrk -v` prints (the probe,
+# listings/ch10-real-world/src/bin/load_probe.rs, checks the same line).
+WRK_VERSION="wrk debian/4.1.0-3+b2"
+ensure_wrk() {
+  ensure_debian_packages wrk wrk
+  local first
+  # `wrk -v` prints its version and usage, and exits with 1.
+  first=$(wrk -v 2>/dev/null | head -n 1 || true)
+  case $first in
+    "$WRK_VERSION "*) ;;
+    *)
+      echo "error: wrk reports '$first', but the load figures are pinned to '$WRK_VERSION' (Debian's package wrk 4.1.0-3+b2)" >&2
+      return 1
+      ;;
+  esac
+}
+
 ensure_mdbook() { ensure_crate_bin mdbook mdbook "$MDBOOK_VERSION"; }
 ensure_cargo_mutants() { ensure_crate_bin cargo-mutants cargo-mutants "$CARGO_MUTANTS_VERSION"; }

@@ -43,6 +43,11 @@ const PLAYGROUND_ANSWER = JSON.stringify({
   crates: ['tokio', 'futures', 'crossbeam', 'parking_lot', 'rayon'].map(id => ({ id, name: id, version: '0' })),
 });
 const PAGE_TIMEOUT_MS = 30_000;
+// The desktop width at which no code block may need a horizontal scrollbar
+// (the viewport of every page checked). print.html repeats every chapter's
+// blocks, so it is left out of that check to report each block once.
+const DESKTOP = { width: 1280, height: 900 };
+const NO_SCROLL_SKIP = ['print.html'];
 
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
@@ -86,7 +91,7 @@ async function launch() {
 // One browser context in which every request that does not go to `origin` is
 // answered locally and reported. `problems` collects what the reader would meet.
 async function newContext(browser, origin, problems) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+  const context = await browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block' });
   await context.route('**/*', route => {
     const request = route.request();
     const url = request.url();
@@ -176,7 +181,54 @@ async function inspect(page) {
         const word = strong ? strong.textContent.replace(/^.*Verdict:\s*/, '').trim() : '(no bold verdict)';
         return { kind, word };
       });
-    return { brokenImages, charts, links, uncaptioned, captionPaths, captionLinks, codeText, verdicts, text: (document.querySelector('main') || document.body).innerText };
+    // Code blocks wider than the page: the block (<pre>) or its highlighted
+    // <code>, which mdBook's CSS lets scroll, holds more than it shows.
+    const labelOf = pre => {
+      const before = pre.previousElementSibling;
+      const caption = before && before.querySelector(':scope > .caption');
+      if (caption) return (caption.querySelector('code') || caption).textContent;
+      return `"${pre.textContent.trim().split('\n')[0]}"`;
+    };
+    const scrolling = [];
+    // Code a reader reads or copies: Rust, commands, configuration. A program's
+    // output or a tool's report (`text` blocks) is shown as it was printed, and
+    // may be wider than the page rather than rewrapped.
+    const isCode = code => code && [...code.classList].some(c =>
+      /^language-(rust|console|sh|bash|shell|toml|lua)$/.test(c));
+    for (const pre of document.querySelectorAll('main pre')) {
+      const code = pre.querySelector(':scope > code');
+      if (!isCode(code)) continue;
+      const wide = [pre, code].filter(el => el && el.scrollWidth > el.clientWidth);
+      if (wide.length === 0) continue;
+      const el = wide[wide.length - 1];
+      // Only the lines a reader sees: mdBook hides the `# ` lines of Rust blocks.
+      const shown = code ? code.innerText : pre.innerText;
+      const longest = Math.max(...shown.split('\n').map(line => line.length));
+      scrolling.push({ label: labelOf(pre), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, longest });
+    }
+    // How many characters a line of a code block may have and still fit: grow
+    // one line in a copy of this page's first block until it scrolls.
+    let fits = null;
+    const sample = document.querySelector('main pre:has(> code.hljs)');
+    if (sample) {
+      const copy = sample.cloneNode(true);
+      sample.after(copy);
+      const code = copy.querySelector(':scope > code');
+      const scrolls = n => {
+        code.textContent = 'x'.repeat(n);
+        return code.scrollWidth > code.clientWidth || copy.scrollWidth > copy.clientWidth;
+      };
+      let lo = 0, hi = 400; // lo fits, hi scrolls
+      if (scrolls(hi)) {
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          if (scrolls(mid)) hi = mid; else lo = mid;
+        }
+        fits = lo;
+      }
+      copy.remove();
+    }
+    return { brokenImages, charts, links, uncaptioned, captionPaths, captionLinks, codeText, verdicts, scrolling, fits, text: (document.querySelector('main') || document.body).innerText };
   });
 }
 
@@ -298,6 +350,7 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
     const pages = only || [...new Set([...toc, ...EXTRA_PAGES])];
     const idCache = new Map();
     let charts = 0;
+    let fits = null;
     const pageText = {};
     const seenByPage = {};
     for (const name of pages) {
@@ -322,6 +375,14 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
           const want = VERDICT_KINDS[word];
           if (!want) problems.push(`${name}: verdict "${word}" is not one of: ${Object.keys(VERDICT_KINDS).join(' / ')}`);
           else if (want !== kind) problems.push(`${name}: verdict "${word}" is in a ${kind} box, not a ${want} box`);
+        }
+        if (!NO_SCROLL_SKIP.includes(name)) {
+          for (const s of seen.scrolling) {
+            problems.push(`${name}: code block scrolls sideways at ${DESKTOP.width} px: ${short(s.label)}: ` +
+              `${s.scrollWidth} px of content in ${s.clientWidth} px; its longest line has ${s.longest} characters` +
+              (seen.fits === null ? '' : `, ${seen.fits} fit`));
+          }
+          if (seen.fits !== null) fits = fits === null ? seen.fits : Math.min(fits, seen.fits);
         }
         const required = REQUIRED_CODE[name];
         if (required && !seen.codeText.includes(required)) problems.push(`${name}: no code block shows "${required}"`);
@@ -348,7 +409,7 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
     let shots = [];
     if (screenshotDir) shots = await screenshots(context, origin, screenshotDir, problems);
     await context.close();
-    return { problems, pages, charts, shots, searched, seenByPage };
+    return { problems, pages, charts, shots, searched, seenByPage, fits };
   } finally {
     await browser.close();
     server.close();
@@ -373,7 +434,8 @@ async function selfTest(bookDir) {
 <img src="http://self-test.invalid/pixel.png" alt="planted: remote image">
 <script>console.error("planted console error");</script>
 <script>throw new Error("planted exception");</script>
-<p><a href="ch02-scheduling.html#planted-missing-heading">planted broken anchor</a></p>`);
+<p><a href="ch02-scheduling.html#planted-missing-heading">planted broken anchor</a></p>
+<pre><code class="language-console hljs">planted wide line ${'x'.repeat(300)}</code></pre>`);
     plant('introduction.html', intoMain);
     plant('ch02-scheduling.html', html => html
       // drop the first caption, and give the first "Holds" verdict the wrong box
@@ -388,6 +450,7 @@ async function selfTest(bookDir) {
       ['ch02-scheduling.html: Rust block without a caption', 'a listing without its caption'],
       ['ch02-scheduling.html: verdict "Holds." is in a caution box', 'a verdict in the wrong box'],
       ['introduction.html: HTTP 404', 'a failed request'],
+      ['introduction.html: code block scrolls sideways at 1280 px: "planted wide line', 'a code block that scrolls'],
     ];
     // Not a fault: with a repository address, captions must link to their files.
     const repository = 'https://repository.invalid/owner/book';
@@ -437,9 +500,10 @@ async function main() {
   } finally {
     rmSync(snapshot, { recursive: true, force: true });
   }
-  const { problems, pages, charts, shots, searched } = result;
+  const { problems, pages, charts, shots, searched, fits } = result;
   console.log(`  ${pages.length} pages opened: ${pages.join(', ')}`);
   console.log(`  ${charts} chart images, ${searched} search results`);
+  if (fits !== null) console.log(`  a code block fits lines of up to ${fits} characters at ${DESKTOP.width} px`);
   for (const shot of shots) console.log(`  screenshot: ${path.relative(process.cwd(), shot)}`);
   if (problems.length > 0) {
     console.error(`error: a reader would meet ${problems.length} problem(s):\n  ${[...new Set(problems)].join('\n  ')}`);

@@ -96,8 +96,7 @@ fn find_new_dirs(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = crate::files::read(path)?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}: {e}: not a criterion 0.8 result; delete the directory and measure again",

@@ -6,8 +6,7 @@
 //! from markers (`{{#measured ID}}`, `{{#ratio A B}}`, `{{#claim ID}}`), which
 //! are not prose, and neither are code spans, code blocks and included listings.
 //!
-//! Markdown is read with mdBook's own parser settings (`mdbook-markdown`),
-//! smart punctuation off so that prose is matched as it is typed.
+//! Prose is read by `markdown::prose`, on mdBook's own parser.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,18 +14,14 @@ use std::fs;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use mdbook_markdown::pulldown_cmark::{Event, Tag, TagEnd};
-use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::markdown::{GAP, line_of, prose};
+
 /// The one file of excused figures, relative to the repository root.
 pub const EXCEPTIONS: &str = "measurements/typed-figures.toml";
-
-/// Stands in for what is not prose (code spans, markers, inline HTML), so a
-/// figure can neither start nor end inside it.
-pub(crate) const GAP: char = '\u{1}';
 
 /// A number, an optional space, a unit, and no letter after it.
 static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
@@ -86,112 +81,6 @@ struct ExceptionsFile {
     figure: Vec<Exception>,
 }
 
-/// A run of prose between two block boundaries, with where each part of it
-/// came from.
-#[derive(Debug, Default)]
-pub(crate) struct Prose {
-    pub(crate) text: String,
-    /// (offset in `text`, offset in the source) where each event's text
-    /// starts. An event's text never spans a line break (a soft break is an
-    /// event of its own), so its start gives the line of anything inside it.
-    pieces: Vec<(usize, usize)>,
-}
-
-impl Prose {
-    fn push(&mut self, text: &str, source_offset: usize) {
-        self.pieces.push((self.text.len(), source_offset));
-        self.text.push_str(text);
-    }
-
-    /// The source offset of the event that holds `offset` in `text`.
-    pub(crate) fn source_offset(&self, offset: usize) -> usize {
-        let index = self.pieces.partition_point(|p| p.0 <= offset);
-        self.pieces[index.saturating_sub(1)].1
-    }
-}
-
-/// The runs of prose in `markdown`: text outside code, HTML and markers,
-/// split at block boundaries.
-pub(crate) fn prose(markdown: &str) -> Vec<Prose> {
-    let mut options = MarkdownOptions::default();
-    options.smart_punctuation = false;
-    let mut runs = Vec::new();
-    let mut current = Prose::default();
-    let mut in_code_block = false;
-    let flush = |current: &mut Prose, runs: &mut Vec<Prose>| {
-        if !current.text.is_empty() {
-            runs.push(std::mem::take(current));
-        }
-    };
-    for (event, range) in new_cmark_parser(markdown, &options).into_offset_iter() {
-        match event {
-            Event::Start(Tag::CodeBlock(_)) => {
-                flush(&mut current, &mut runs);
-                in_code_block = true;
-            }
-            Event::End(TagEnd::CodeBlock) => in_code_block = false,
-            _ if in_code_block => {}
-            Event::Text(text) => current.push(&text, range.start),
-            Event::SoftBreak | Event::HardBreak => current.push(" ", range.start),
-            Event::Code(_)
-            | Event::InlineHtml(_)
-            | Event::FootnoteReference(_)
-            | Event::InlineMath(_) => current.push(&GAP.to_string(), range.start),
-            Event::Start(tag) if inline(&tag) => {}
-            Event::End(tag) if inline_end(&tag) => {}
-            _ => flush(&mut current, &mut runs),
-        }
-    }
-    flush(&mut current, &mut runs);
-    for run in &mut runs {
-        run.text = blank_markers(&run.text);
-    }
-    runs
-}
-
-fn inline(tag: &Tag) -> bool {
-    matches!(
-        tag,
-        Tag::Emphasis
-            | Tag::Strong
-            | Tag::Strikethrough
-            | Tag::Superscript
-            | Tag::Subscript
-            | Tag::Link { .. }
-            | Tag::Image { .. }
-    )
-}
-
-fn inline_end(tag: &TagEnd) -> bool {
-    matches!(
-        tag,
-        TagEnd::Emphasis
-            | TagEnd::Strong
-            | TagEnd::Strikethrough
-            | TagEnd::Superscript
-            | TagEnd::Subscript
-            | TagEnd::Link
-            | TagEnd::Image
-    )
-}
-
-/// `text` with every `{{#...}}` marker overwritten by [`GAP`]s of the same
-/// byte length, so offsets still map to the source.
-fn blank_markers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{#") {
-        let Some(len) = rest[start..].find("}}").map(|end| end + 2) else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        out.extend(std::iter::repeat_n(GAP, len));
-        rest = &rest[start + len..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// A typed figure inside one run of prose: its byte range in the run's text.
 struct Hit {
     start: usize,
@@ -237,10 +126,6 @@ fn context(text: &str, hit: &Hit) -> String {
     let after: Vec<&str> = after.split(' ').take(WORDS + 1).collect();
     let shown = format!("{before}{}{}", &text[hit.start..hit.end], after.join(" "));
     shown.trim().to_string()
-}
-
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// A document to scan: a chapter, or one `says` of an inventory file.
@@ -403,7 +288,7 @@ pub fn check(root: &Path) -> Result<Report, String> {
     let (exceptions, exceptions_text) = match fs::read_to_string(&exceptions_path) {
         Ok(text) => {
             let parsed: ExceptionsFile = toml::from_str(&text).map_err(|e| {
-                let line = e.span().map_or(1, |s| line_of(&text, s.start));
+                let line = crate::files::toml_error_line(&text, &e);
                 format!("{EXCEPTIONS}:{line}: {}", e.message().trim_end())
             })?;
             (parsed.figure, text)

@@ -12,6 +12,8 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::markdown::{self, Directive, DirectiveKind};
+
 /// Listing files that are deliberately not shown, one `path  # reason` per line.
 pub const EXEMPTIONS: &str = "listings/not-shown.txt";
 
@@ -289,23 +291,33 @@ impl Checker<'_> {
 
     fn check_chapter(&mut self, chapter: &Path) -> io::Result<()> {
         let text = read(&self.root.join(chapter))?;
-        let (problems, blocks) = code_block_problems(&text);
-        for (line, kind) in problems {
-            self.problem(chapter, line, kind);
-        }
         let dir = chapter.parent().unwrap_or(Path::new(""));
-        for block in &blocks {
-            let shown = self.shown_lines(dir, block);
+        for block in markdown::code_blocks(&text) {
+            if block.info.as_deref().is_none_or(str::is_empty) {
+                self.problem(chapter, block.line, Kind::NoLanguage);
+            }
+            if !block.closed {
+                self.problem(chapter, block.line, Kind::UnclosedFence(block.fence));
+                continue;
+            }
+            let rust = block.info.as_deref().is_some_and(is_rust_info);
+            let body: Vec<&str> = block.body.lines().collect();
+            if rust
+                && !body
+                    .iter()
+                    .all(|l| l.trim().is_empty() || is_include_line(l))
+            {
+                self.problem(chapter, block.line, Kind::RustNotIncluded);
+            }
+            let shown = self.shown_lines(dir, &body, rust);
             if shown > MAX_SHOWN_LINES {
                 self.problem(chapter, block.line, Kind::LongBlock(shown));
             }
         }
-        for (index, line) in text.lines().enumerate() {
-            for directive in scan_directives(line) {
-                self.includes += 1;
-                if let Err(kind) = self.check_directive(dir, &directive) {
-                    self.problem(chapter, index + 1, kind);
-                }
+        for directive in markdown::directives(&text) {
+            self.includes += 1;
+            if let Err(kind) = self.check_directive(dir, &directive) {
+                self.problem(chapter, directive.line, kind);
             }
         }
         Ok(())
@@ -315,14 +327,13 @@ impl Checker<'_> {
     /// outside a `rustdoc_include`'s selection and rustdoc's `# ` lines are
     /// hidden in Rust blocks, and anchor markers are never shown. An include
     /// that does not resolve counts nothing (it is reported on its own).
-    fn shown_lines(&mut self, dir: &Path, block: &Block) -> usize {
+    fn shown_lines(&mut self, dir: &Path, body: &[&str], rust: bool) -> usize {
         let mut shown = 0;
-        for line in &block.body {
-            let directive = is_include_line(line)
-                .then(|| scan_directives(line.trim()).into_iter().next())
-                .flatten();
-            let Some(target) = directive.and_then(|d| d.parse().ok()) else {
-                shown += usize::from(!(block.rust && is_hidden_rust_line(line)));
+        for line in body {
+            let found = is_include_line(line).then(|| markdown::directives(line.trim()));
+            let target = found.and_then(|d| d.first().and_then(|d| parse_directive(d).ok()));
+            let Some(target) = target else {
+                shown += usize::from(!(rust && is_hidden_rust_line(line)));
                 continue;
             };
             let file = normalize(&dir.join(target.file));
@@ -332,14 +343,14 @@ impl Checker<'_> {
                 .entry(file.clone())
                 .or_insert_with(|| FileFacts::read(&root.join(&file)));
             if let Some(facts) = facts {
-                shown += facts.shown(&target.selection, block.rust);
+                shown += facts.shown(&target.selection, rust);
             }
         }
         shown
     }
 
     fn check_directive(&mut self, dir: &Path, directive: &Directive) -> Result<(), Kind> {
-        let target = directive.parse()?;
+        let target = parse_directive(directive)?;
         // mdBook resolves include paths against the chapter's own directory.
         let file = normalize(&dir.join(target.file));
         self.shown.insert(file.clone());
@@ -518,125 +529,7 @@ fn is_hidden_rust_line(line: &str) -> bool {
     line == "#" || line.starts_with("# ")
 }
 
-// ---- Markdown code blocks -------------------------------------------------
-
-/// An open fenced code block.
-struct Fence {
-    line: usize,
-    marker: char,
-    len: usize,
-    /// Blockquote depth of the opening fence; every body line must keep it.
-    quotes: usize,
-    rust: bool,
-    only_includes: bool,
-}
-
-/// A closed fenced code block: where it opens, whether it is Rust, its body
-/// lines with blockquote prefixes removed.
-struct Block {
-    line: usize,
-    rust: bool,
-    body: Vec<String>,
-}
-
-/// Problems with fenced code blocks in one chapter, as (line, kind), and the
-/// blocks that were closed properly.
-fn code_block_problems(text: &str) -> (Vec<(usize, Kind)>, Vec<Block>) {
-    let mut problems = Vec::new();
-    let mut blocks = Vec::new();
-    let mut body = Vec::new();
-    let mut open: Option<Fence> = None;
-    for (index, line) in text.lines().enumerate() {
-        if let Some(fence) = &mut open {
-            let (quotes, line_body) = strip_quotes(line, fence.quotes);
-            if quotes == fence.quotes {
-                if is_closing_fence(line_body, fence) {
-                    if fence.rust && !fence.only_includes {
-                        problems.push((fence.line, Kind::RustNotIncluded));
-                    }
-                    blocks.push(Block {
-                        line: fence.line,
-                        rust: fence.rust,
-                        body: std::mem::take(&mut body),
-                    });
-                    open = None;
-                } else {
-                    if !line_body.trim().is_empty() && !is_include_line(line_body) {
-                        fence.only_includes = false;
-                    }
-                    body.push(line_body.to_string());
-                }
-                continue;
-            }
-            // The blockquote ended, which ends the block; mdBook renders that badly.
-            problems.push((fence.line, Kind::UnclosedFence(fence_text(fence))));
-            body.clear();
-            open = None;
-        }
-        let (quotes, rest) = strip_quotes(line, usize::MAX);
-        if let Some((marker, len, info)) = opening_fence(rest) {
-            if info.is_empty() {
-                problems.push((index + 1, Kind::NoLanguage));
-            }
-            open = Some(Fence {
-                line: index + 1,
-                marker,
-                len,
-                quotes,
-                rust: is_rust_info(info),
-                only_includes: true,
-            });
-        }
-    }
-    if let Some(fence) = open {
-        problems.push((fence.line, Kind::UnclosedFence(fence_text(&fence))));
-    }
-    (problems, blocks)
-}
-
-fn fence_text(fence: &Fence) -> String {
-    fence.marker.to_string().repeat(fence.len)
-}
-
-/// Removes up to `max` blockquote prefixes (`>` and one optional space),
-/// returning how many were removed and the rest of the line.
-fn strip_quotes(line: &str, max: usize) -> (usize, &str) {
-    let mut rest = line;
-    let mut depth = 0;
-    while depth < max {
-        let Some(after) = strip_indent(rest).and_then(|s| s.strip_prefix('>')) else {
-            break;
-        };
-        rest = after.strip_prefix(' ').unwrap_or(after);
-        depth += 1;
-    }
-    (depth, rest)
-}
-
-/// Removes up to three spaces of indentation; `None` if there are more.
-fn strip_indent(line: &str) -> Option<&str> {
-    let unindented = line.trim_start_matches(' ');
-    (line.len() - unindented.len() <= 3).then_some(unindented)
-}
-
-/// Parses an opening fence into (marker, length, info string). Shared with
-/// the inventory check, which must skip code blocks when it looks for headings.
-pub(crate) fn opening_fence(line: &str) -> Option<(char, usize, &str)> {
-    let line = strip_indent(line)?;
-    let marker = line.chars().next().filter(|c| matches!(c, '`' | '~'))?;
-    let len = line.len() - line.trim_start_matches(marker).len();
-    let info = line[len..].trim();
-    // A backtick "fence" whose info string has a backtick is inline code.
-    (len >= 3 && !(marker == '`' && info.contains('`'))).then_some((marker, len, info))
-}
-
-fn is_closing_fence(line: &str, fence: &Fence) -> bool {
-    let Some(line) = strip_indent(line) else {
-        return false;
-    };
-    let rest = line.trim_start_matches(fence.marker);
-    line.len() - rest.len() >= fence.len && rest.trim().is_empty()
-}
+// ---- Code blocks and directives -------------------------------------------
 
 fn is_rust_info(info: &str) -> bool {
     let mut words = info
@@ -655,37 +548,9 @@ fn is_rust_info(info: &str) -> bool {
 fn is_include_line(line: &str) -> bool {
     let line = line.trim();
     matches!(
-        scan_directives(line).as_slice(),
-        [d] if d.span == (0, line.len()) && d.kind != DirectiveKind::Playground
+        markdown::directives(line).as_slice(),
+        [d] if d.span == (0..line.len()) && d.kind != DirectiveKind::Playground
     )
-}
-
-// ---- Include directives ---------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DirectiveKind {
-    Include,
-    RustdocInclude,
-    Playground,
-}
-
-impl DirectiveKind {
-    fn name(self) -> &'static str {
-        match self {
-            DirectiveKind::Include => "include",
-            DirectiveKind::RustdocInclude => "rustdoc_include",
-            DirectiveKind::Playground => "playground",
-        }
-    }
-}
-
-/// A directive as written on one line: `{{#kind args}}`.
-struct Directive<'a> {
-    kind: DirectiveKind,
-    /// Text between the name and `}}`; `None` if the line has no `}}`.
-    args: Option<&'a str>,
-    /// Byte range of the whole directive in the line.
-    span: (usize, usize),
 }
 
 enum Selection<'a> {
@@ -705,68 +570,28 @@ struct Target<'a> {
     written: &'a str,
 }
 
-/// Finds the include-like directives on a line, as mdBook's link preprocessor does.
-fn scan_directives(line: &str) -> Vec<Directive<'_>> {
-    let mut found = Vec::new();
-    let mut pos = 0;
-    while let Some(offset) = line[pos..].find("{{") {
-        let start = pos + offset;
-        pos = start + 2;
-        if line[..start].ends_with('\\') {
-            // mdBook leaves `\{{#...}}` as text up to the line's last `}}`.
-            break;
-        }
-        let Some(after_hash) = line[pos..].trim_start().strip_prefix('#') else {
-            continue;
-        };
-        let name_len = after_hash
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(after_hash.len());
-        let kind = match &after_hash[..name_len] {
-            "include" => DirectiveKind::Include,
-            "rustdoc_include" => DirectiveKind::RustdocInclude,
-            "playground" => DirectiveKind::Playground,
-            _ => continue,
-        };
-        let rest = &after_hash[name_len..];
-        let rest_start = line.len() - rest.len();
-        let (args, end) = match rest.find("}}") {
-            Some(close) => (Some(&rest[..close]), rest_start + close + 2),
-            None => (None, line.len()),
-        };
-        found.push(Directive {
-            kind,
-            args,
-            span: (start, end),
-        });
-        pos = end;
+/// The file and selection a directive names.
+fn parse_directive<'a>(directive: &Directive<'a>) -> Result<Target<'a>, Kind> {
+    let name = directive.kind.name();
+    let args = directive.args.ok_or(Kind::UnterminatedDirective(name))?;
+    let path = args
+        .split_whitespace()
+        .next()
+        .ok_or(Kind::DirectiveWithoutPath(name))?;
+    let (file, written) = match directive.kind {
+        // Playground takes no anchor or range.
+        DirectiveKind::Playground => (path, ""),
+        _ => path.split_once(':').unwrap_or((path, "")),
+    };
+    if file.is_empty() {
+        return Err(Kind::DirectiveWithoutPath(name));
     }
-    found
-}
-
-impl<'a> Directive<'a> {
-    fn parse(&self) -> Result<Target<'a>, Kind> {
-        let name = self.kind.name();
-        let args = self.args.ok_or(Kind::UnterminatedDirective(name))?;
-        let path = args
-            .split_whitespace()
-            .next()
-            .ok_or(Kind::DirectiveWithoutPath(name))?;
-        let (file, written) = match self.kind {
-            // Playground takes no anchor or range.
-            DirectiveKind::Playground => (path, ""),
-            _ => path.split_once(':').unwrap_or((path, "")),
-        };
-        if file.is_empty() {
-            return Err(Kind::DirectiveWithoutPath(name));
-        }
-        let selection = parse_selection(written)?;
-        Ok(Target {
-            file,
-            selection,
-            written,
-        })
-    }
+    let selection = parse_selection(written)?;
+    Ok(Target {
+        file,
+        selection,
+        written,
+    })
 }
 
 /// Parses what follows `FILE:` the way mdBook does: `anchor`, `N`, `START:END`,
@@ -928,14 +753,5 @@ mod tests {
         assert!(!is_include_line("{{#include a.rs}}{{#include b.rs}}"));
         assert!(!is_include_line("{{#playground a.rs}}"));
         assert!(!is_include_line("fn main() {}"));
-    }
-
-    #[test]
-    fn fences_need_three_markers_and_at_most_three_spaces() {
-        assert_eq!(opening_fence("```rust"), Some(('`', 3, "rust")));
-        assert_eq!(opening_fence("   ~~~~ text"), Some(('~', 4, "text")));
-        assert_eq!(opening_fence("``rust"), None);
-        assert_eq!(opening_fence("    ```rust"), None);
-        assert_eq!(opening_fence("```a`b"), None);
     }
 }

@@ -258,30 +258,18 @@ fn run_criterion(
     read_group(&group)
 }
 
-/// A criterion filter that matches exactly these benchmark ids.
+/// A criterion filter that matches exactly these benchmark ids (criterion
+/// reads it as a regex, so each id is escaped by the regex crate's own rules).
 pub fn criterion_filter(ids: &[String]) -> String {
-    let escaped: Vec<String> = ids.iter().map(|id| escape_regex(id)).collect();
+    let escaped: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
     format!("^({})$", escaped.join("|"))
-}
-
-fn escape_regex(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 fn run_probe(root: &Path, source: &Source, mode: Mode) -> Result<BTreeMap<String, Value>, String> {
     let dir = absolute(&target_dir(root).join("measurements"))?;
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join(format!("probe-{}.json", source.id));
-    if out.exists() {
-        std::fs::remove_file(&out).map_err(|e| format!("cannot remove {}: {e}", out.display()))?;
-    }
+    crate::files::remove_stale(&out)?;
     let mut args: Vec<OsString> = ["run", "--release", "--locked", "-q", "-p", &source.package]
         .into_iter()
         .chain(["--bin", &source.target, "--", "--out"])
@@ -315,13 +303,12 @@ fn run_cargo(
     args: &[OsString],
     envs: &[(&str, &std::ffi::OsStr)],
 ) -> Result<(), String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let shown: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let shown = format!("cargo {}", shown.join(" "));
-    let status = Command::new(&cargo)
+    let status = Command::new(crate::process::cargo())
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(root)

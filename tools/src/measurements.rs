@@ -64,20 +64,12 @@ pub enum Unit {
 
 impl Measurements {
     pub fn load(path: &Path) -> Result<Measurements, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        crate::files::load_json(path)
     }
 
     /// Writes the file, creating its directory if needed.
     pub fn save(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).expect("measurements serialize");
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, text + "\n")
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        crate::files::save_json(path, self)
     }
 
     /// Adds `fresh` values to an earlier file's, keeping the earlier values

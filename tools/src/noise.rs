@@ -45,19 +45,11 @@ pub struct ClaimNoise {
 
 impl Noise {
     pub fn load(path: &Path) -> Result<Noise, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        crate::files::load_json(path)
     }
 
     pub fn save(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).expect("noise serializes");
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, text + "\n")
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        crate::files::save_json(path, self)
     }
 }
 
@@ -174,10 +166,7 @@ pub fn run_soak(root: &Path, count: usize, out: &Path) -> Result<usize, String> 
         let file = PathBuf::from(format!("target/measurements/soak-{k}.json"));
         let path = crate::under(root, &file);
         // Each run starts from an empty file, so nothing carries over.
-        if path.exists() {
-            std::fs::remove_file(&path)
-                .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
-        }
+        crate::files::remove_stale(&path)?;
         println!("soak: run {k} of {count}");
         let options = measure::Options {
             mode: Mode::Ci,

@@ -7,15 +7,18 @@
 //! compares what it prints with that file (or, with `--refresh`, rewrites the
 //! file). The one place a binary may be left out, or have its output
 //! normalised first, is [`CONFIG`], each entry with its reason.
+//!
+//! `similar` computes the diff a mismatch prints: a maintained unified diff
+//! with context lines, where a hand-written one would be ours to get right.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::files::line_of;
 
 /// Binaries excluded from the check, or normalised before it; relative to
 /// the repository root.
@@ -139,22 +142,13 @@ impl Config {
         if !path.exists() {
             return Ok((Config::default(), String::new()));
         }
-        let text = fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = crate::files::read(&path)?;
         let config = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(0, |s| text[..s.start].matches('\n').count() + 1);
+            let line = crate::files::toml_error_line(&text, &e);
             format!("{CONFIG}:{line}: {}", e.message())
         })?;
         Ok((config, text))
     }
-}
-
-/// The line `span` starts on.
-fn line_of(text: &str, span: std::ops::Range<usize>) -> usize {
-    text.get(..span.start)
-        .map_or(0, |before| before.matches('\n').count() + 1)
 }
 
 /// Checks the entries of the config against the binaries that exist, and
@@ -178,7 +172,7 @@ fn check_config<'c>(
                      reason: &str,
                      problems: &mut Vec<String>|
      -> bool {
-        let line = line_of(text, package.span());
+        let line = line_of(text, package.span().start);
         let at = format!("{CONFIG}:{line}");
         let key = (package.get_ref().clone(), bin.to_string());
         let mut ok = true;
@@ -217,7 +211,7 @@ fn check_config<'c>(
     let mut rules = BTreeMap::new();
     for rule in &config.rules {
         let mut ok = entry(&rule.package, &rule.bin, &rule.reason, problems);
-        let at = format!("{CONFIG}:{}", line_of(text, rule.package.span()));
+        let at = format!("{CONFIG}:{}", line_of(text, rule.package.span().start));
         if !rule.sort_lines && rule.mask.is_empty() {
             problems.push(format!(
                 "error: {at}: the [[normalise]] entry for {}/{} changes nothing: give it \
@@ -293,149 +287,17 @@ pub fn mask_line(line: &str, pattern: &str) -> String {
 
 // ---- diffs -----------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Edit {
-    Same(usize, usize),
-    Removed(usize),
-    Added(usize),
-}
-
-/// The line edits that turn `old` into `new`: a longest common subsequence
-/// of the part between their common prefix and suffix.
-fn edits(old: &[&str], new: &[&str]) -> Vec<Edit> {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let suffix = old[prefix..]
-        .iter()
-        .rev()
-        .zip(new[prefix..].iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let (a, b) = (
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    );
-    let mut out: Vec<Edit> = (0..prefix).map(|i| Edit::Same(i, i)).collect();
-    // Quadratic table; past this size, show the middle as replaced whole.
-    if a.len().saturating_mul(b.len()) > 4_000_000 {
-        out.extend((0..a.len()).map(|i| Edit::Removed(prefix + i)));
-        out.extend((0..b.len()).map(|j| Edit::Added(prefix + j)));
-    } else {
-        // lcs[i][j]: length of a longest common subsequence of a[i..] and b[j..].
-        let width = b.len() + 1;
-        let mut lcs = vec![0u32; (a.len() + 1) * width];
-        for i in (0..a.len()).rev() {
-            for j in (0..b.len()).rev() {
-                lcs[i * width + j] = if a[i] == b[j] {
-                    lcs[(i + 1) * width + j + 1] + 1
-                } else {
-                    lcs[(i + 1) * width + j].max(lcs[i * width + j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() || j < b.len() {
-            if i < a.len() && j < b.len() && a[i] == b[j] {
-                out.push(Edit::Same(prefix + i, prefix + j));
-                (i, j) = (i + 1, j + 1);
-            } else if i < a.len()
-                && (j == b.len() || lcs[(i + 1) * width + j] >= lcs[i * width + j + 1])
-            {
-                // On a tie, removals come first, as in other diff tools.
-                out.push(Edit::Removed(prefix + i));
-                i += 1;
-            } else {
-                out.push(Edit::Added(prefix + j));
-                j += 1;
-            }
-        }
-    }
-    let (old_end, new_end) = (old.len() - suffix, new.len() - suffix);
-    out.extend((0..suffix).map(|k| Edit::Same(old_end + k, new_end + k)));
-    out
-}
-
-/// A unified diff from `old` to `new`, with `CONTEXT` lines around each
-/// change; empty when the two have the same lines.
+/// A unified diff from `old` to `new` (by `similar`, Myers' algorithm), with
+/// [`CONTEXT`] lines around each change and GNU diff's `\ No newline at end
+/// of file` where one side lacks its final newline; empty when the two texts
+/// are equal.
 pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
-    let old_lines: Vec<&str> = old.lines().collect();
-    let new_lines: Vec<&str> = new.lines().collect();
-    let edits = edits(&old_lines, &new_lines);
-    let changed: Vec<usize> = (0..edits.len())
-        .filter(|&k| !matches!(edits[k], Edit::Same(..)))
-        .collect();
-    let Some(&first) = changed.first() else {
-        return String::new();
-    };
-    // Group changes whose context would touch or overlap into one hunk.
-    let mut hunks = vec![(first, first)];
-    for &k in &changed[1..] {
-        let last = hunks.last_mut().expect("one hunk");
-        if k - last.1 <= 2 * CONTEXT + 1 {
-            last.1 = k;
-        } else {
-            hunks.push((k, k));
-        }
-    }
-    let mut out = format!("--- {old_name}\n+++ {new_name}\n");
-    for (first, last) in hunks {
-        let start = first.saturating_sub(CONTEXT);
-        let end = (last + CONTEXT + 1).min(edits.len());
-        let part = &edits[start..end];
-        // Position of the hunk in each file: the first line it shows from that file.
-        let old_start = part
-            .iter()
-            .find_map(|e| match e {
-                Edit::Same(i, _) | Edit::Removed(i) => Some(*i),
-                Edit::Added(_) => None,
-            })
-            .unwrap_or_else(|| lines_before(&edits[..start], true));
-        let new_start = part
-            .iter()
-            .find_map(|e| match e {
-                Edit::Same(_, j) | Edit::Added(j) => Some(*j),
-                Edit::Removed(_) => None,
-            })
-            .unwrap_or_else(|| lines_before(&edits[..start], false));
-        let old_count = part.iter().filter(|e| !matches!(e, Edit::Added(_))).count();
-        let new_count = part
-            .iter()
-            .filter(|e| !matches!(e, Edit::Removed(_)))
-            .count();
-        // Unified diffs number lines from 1; an empty side names the line before.
-        let show = |start: usize, count: usize| {
-            if count == 0 {
-                format!("{start},0")
-            } else {
-                format!("{},{count}", start + 1)
-            }
-        };
-        let _ = writeln!(
-            out,
-            "@@ -{} +{} @@",
-            show(old_start, old_count),
-            show(new_start, new_count)
-        );
-        for edit in part {
-            let _ = match *edit {
-                Edit::Same(i, _) => writeln!(out, " {}", old_lines[i]),
-                Edit::Removed(i) => writeln!(out, "-{}", old_lines[i]),
-                Edit::Added(j) => writeln!(out, "+{}", new_lines[j]),
-            };
-        }
-    }
-    out
-}
-
-/// How many lines of one side the edits before a hunk covered.
-fn lines_before(edits: &[Edit], old: bool) -> usize {
-    edits
-        .iter()
-        .filter(|e| match e {
-            Edit::Same(..) => true,
-            Edit::Removed(_) => old,
-            Edit::Added(_) => !old,
-        })
-        .count()
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(CONTEXT)
+        .missing_newline_hint(true)
+        .header(old_name, new_name)
+        .to_string()
 }
 
 // ---- cargo -----------------------------------------------------------------
@@ -459,13 +321,9 @@ struct MetaTarget {
     kind: Vec<String>,
 }
 
-fn cargo() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
 /// Every binary target of every workspace package under `listings/`, sorted.
 pub fn listing_binaries(root: &Path) -> Result<Vec<Binary>, String> {
-    let output = Command::new(cargo())
+    let output = Command::new(crate::process::cargo())
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(root)
         .stderr(Stdio::piped())
@@ -534,7 +392,7 @@ fn build(
     }
     let shown = format!("cargo {}", args.join(" "));
     // Diagnostics and progress go to the terminal; artifacts come as JSON.
-    let output = Command::new(cargo())
+    let output = Command::new(crate::process::cargo())
         .args(&args)
         .current_dir(root)
         .stderr(Stdio::inherit())
@@ -564,45 +422,22 @@ fn build(
 /// Runs `executable` from `root` with no input, and returns its standard
 /// output, or a message saying how it failed.
 fn run_binary(root: &Path, executable: &Path, binary: &Binary) -> Result<String, String> {
-    let mut child = Command::new(executable)
+    let child = Command::new(executable)
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", executable.display()))?;
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() < TIME_LIMIT => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            Err(e) => return Err(format!("cannot wait for {}: {e}", binary.command())),
-        }
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    let finished = crate::process::finish(child, TIME_LIMIT)
+        .map_err(|e| format!("cannot wait for {}: {e}", binary.command()))?;
+    let stderr = String::from_utf8_lossy(&finished.stderr);
     let stderr = if stderr.trim().is_empty() {
         String::new()
     } else {
         format!("; its standard error:\n{}", stderr.trim_end())
     };
-    match status {
+    match finished.status {
         None => Err(format!(
             "`{}` did not finish within {} s and was stopped{stderr}",
             binary.command(),
@@ -613,7 +448,7 @@ fn run_binary(root: &Path, executable: &Path, binary: &Binary) -> Result<String,
              arguments and succeed, or be skipped in {CONFIG} with a reason{stderr}",
             binary.command()
         )),
-        Some(_) => String::from_utf8(stdout).map_err(|_| {
+        Some(_) => String::from_utf8(finished.stdout).map_err(|_| {
             format!(
                 "`{}` printed bytes that are not UTF-8, which the book cannot show",
                 binary.command()
@@ -738,9 +573,11 @@ fn compare_or_write(
                 &format!("{name} (committed)"),
                 &format!("{} (printed now)", binary.command()),
             );
-            let diff = if diff.is_empty() {
-                "(the lines are the same; the line endings or the final newline differ)\n"
-                    .to_string()
+            // A `\r` the diff shows as nothing: say what differs.
+            let diff = if committed.lines().eq(printed.lines()) {
+                format!(
+                    "{diff}(the lines are the same; the line endings or the final newline differ)\n"
+                )
             } else {
                 diff
             };
@@ -795,15 +632,24 @@ mod tests {
 
     #[test]
     fn a_diff_into_or_out_of_an_empty_file_numbers_the_empty_side_zero() {
+        // A range of one line has no count, as in GNU diff.
         assert_eq!(
             unified_diff("", "x\n", "a", "b"),
-            "--- a\n+++ b\n@@ -0,0 +1,1 @@\n+x\n"
+            "--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n"
         );
         assert_eq!(
             unified_diff("x\ny\n", "", "a", "b"),
             "--- a\n+++ b\n@@ -1,2 +0,0 @@\n-x\n-y\n"
         );
-        assert_eq!(unified_diff("same\n", "same", "a", "b"), "");
+        assert_eq!(unified_diff("same\n", "same\n", "a", "b"), "");
+    }
+
+    #[test]
+    fn a_diff_names_a_missing_final_newline() {
+        assert_eq!(
+            unified_diff("same\n", "same", "a", "b"),
+            "--- a\n+++ b\n@@ -1 +1 @@\n-same\n+same\n\\ No newline at end of file\n"
+        );
     }
 
     #[test]

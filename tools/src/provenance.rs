@@ -9,7 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::measurements::Provenance;
 
 /// The crates whose versions decide the figures; read from Cargo.lock.
-pub const MEASURED_CRATES: &[&str] = &["tokio", "futures", "criterion", "loom"];
+pub const MEASURED_CRATES: &[&str] = &["tokio", "futures", "criterion", "loom", "corosensei"];
+
+/// Programs outside Cargo.lock whose versions decide figures: the load
+/// generator the `load` source drives the servers with.
+pub const MEASURED_TOOLS: &[&str] = &["wrk"];
 
 /// Describes this machine and the repository at `root` now.
 pub fn collect(root: &Path, mode: &str) -> Provenance {
@@ -21,7 +25,10 @@ pub fn collect(root: &Path, mode: &str) -> Provenance {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
         rustc: command_output(root, "rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
-        crates: crate_versions(&lock, MEASURED_CRATES),
+        crates: crate_versions(&lock, MEASURED_CRATES)
+            .into_iter()
+            .chain(tool_versions(root, MEASURED_TOOLS))
+            .collect(),
         commit: command_output(root, "git", &["rev-parse", "--short", "HEAD"]),
     }
 }
@@ -95,6 +102,37 @@ pub fn crate_versions(lock: &str, names: &[&str]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The versions of the installed `tools` that answer `-v`, beside the
+/// crates' (the provenance table lists both); a missing tool is left out.
+/// `wrk -v` prints its version and usage and exits with 1, so the status
+/// is not asked.
+pub fn tool_versions(dir: &Path, tools: &[&str]) -> BTreeMap<String, String> {
+    tools
+        .iter()
+        .filter_map(|tool| {
+            let output = Command::new(tool)
+                .arg("-v")
+                .current_dir(dir)
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&output.stdout);
+            let version = tool_version(tool, text.lines().next()?)?;
+            Some((tool.to_string(), version))
+        })
+        .collect()
+}
+
+/// The version in a first line such as `wrk debian/4.1.0-3+b2 [epoll] ...`.
+fn tool_version(tool: &str, line: &str) -> Option<String> {
+    let mut words = line.split_whitespace();
+    (words.next()? == tool).then_some(())?;
+    let version = words.next()?;
+    version
+        .chars()
+        .any(|c| c.is_ascii_digit())
+        .then(|| version.to_string())
+}
+
 fn read_trimmed(path: &str) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     Some(text.trim().to_string()).filter(|t| !t.is_empty())
@@ -152,6 +190,23 @@ version = "0.7.3"
         assert_eq!(versions["loom"], "0.7.3");
         assert!(!versions.contains_key("serde"));
         assert!(!versions.contains_key("criterion"));
+    }
+
+    #[test]
+    fn a_tool_version_is_the_word_after_its_name() {
+        let line = "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer";
+        assert_eq!(
+            tool_version("wrk", line).as_deref(),
+            Some("debian/4.1.0-3+b2")
+        );
+        assert_eq!(tool_version("wrk", "Usage: wrk <options> <url>"), None);
+        assert_eq!(tool_version("wrk", "wrk: command not found"), None);
+        assert_eq!(tool_version("wrk", "wrk"), None);
+        assert_eq!(tool_version("wrk", "wrk version unknown"), None);
+        assert_eq!(
+            tool_version("wrk", "curl 8.1.2 (x86_64-pc-linux-gnu)"),
+            None
+        );
     }
 
     #[test]

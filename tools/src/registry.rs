@@ -8,6 +8,7 @@
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
+use toml::Spanned;
 
 /// The registry's path, relative to the repository root.
 pub const PATH: &str = "measurements/claims.toml";
@@ -70,6 +71,9 @@ pub struct Claim {
     /// Line of its `id` in the registry, for error messages (0 if unknown).
     #[serde(skip)]
     pub line: usize,
+    /// Line of its `at_least` (its `id` line if it has none written).
+    #[serde(skip)]
+    pub at_least_line: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +121,25 @@ pub struct Bar {
     pub measurement: String,
 }
 
+/// Where the entries' ids (and claims' thresholds) are written: the tables
+/// read again with byte spans, in the same order.
+#[derive(Deserialize)]
+struct Spans {
+    #[serde(default)]
+    source: Vec<EntrySpan>,
+    #[serde(default)]
+    claim: Vec<EntrySpan>,
+    #[serde(default)]
+    chart: Vec<EntrySpan>,
+}
+
+#[derive(Deserialize)]
+struct EntrySpan {
+    id: Spanned<toml::Value>,
+    #[serde(default)]
+    at_least: Option<Spanned<toml::Value>>,
+}
+
 /// A problem in the registry, with the line it is on when that can be found.
 #[derive(Debug, PartialEq)]
 pub struct RegistryError {
@@ -146,32 +169,27 @@ impl Registry {
     }
 
     pub fn parse(text: &str) -> Result<Registry, Vec<RegistryError>> {
-        let mut registry: Registry = toml::from_str(text).map_err(|e| {
-            let start = e.span().map_or(0, |s| s.start);
-            let mut line = text[..start].matches('\n').count() + 1;
-            // toml points at the table; point at the unknown key itself when we can.
-            if let Some(key) = e.message().split('`').nth(1) {
-                let key_line = text[start..]
-                    .lines()
-                    .position(|l| l.trim_start().starts_with(key));
-                line = key_line.map_or(line, |i| line + i);
-            }
-            let line = Some(line);
+        let error = |e: toml::de::Error| {
             vec![RegistryError {
-                line,
+                line: Some(crate::files::toml_error_line(text, &e)),
                 message: e.message().to_string(),
             }]
-        })?;
-        for source in &mut registry.sources {
-            source.line = line_of_id(text, &source.id).unwrap_or(0);
+        };
+        let mut registry: Registry = toml::from_str(text).map_err(error)?;
+        // The same tables again, for where each entry's id and threshold are written.
+        let spans: Spans = toml::from_str(text).map_err(error)?;
+        let line = |start: usize| crate::files::line_of(text, start);
+        for (source, span) in registry.sources.iter_mut().zip(&spans.source) {
+            source.line = line(span.id.span().start);
         }
-        for claim in &mut registry.claims {
-            claim.line = line_of_id(text, &claim.id).unwrap_or(0);
+        for (claim, span) in registry.claims.iter_mut().zip(&spans.claim) {
+            claim.line = line(span.id.span().start);
+            claim.at_least_line = span.at_least.as_ref().map_or(claim.line, |s| line(s.span().start));
         }
-        for chart in &mut registry.charts {
-            chart.line = line_of_id(text, &chart.id).unwrap_or(0);
+        for (chart, span) in registry.charts.iter_mut().zip(&spans.chart) {
+            chart.line = line(span.id.span().start);
         }
-        let problems = registry.validate(text);
+        let problems = registry.validate();
         if problems.is_empty() {
             Ok(registry)
         } else {
@@ -196,27 +214,27 @@ impl Registry {
         self.source(measurement.split('/').next().unwrap_or(""))
     }
 
-    fn validate(&self, text: &str) -> Vec<RegistryError> {
+    fn validate(&self) -> Vec<RegistryError> {
         let mut problems = Vec::new();
-        let mut problem = |id: &str, message: String| {
+        let mut problem = |line: usize, message: String| {
             problems.push(RegistryError {
-                line: line_of_id(text, id),
+                line: Some(line),
                 message,
             })
         };
         let mut seen = HashSet::new();
-        let ids = self.sources.iter().map(|s| &s.id);
-        let ids = ids.chain(self.claims.iter().map(|c| &c.id));
-        for id in ids.chain(self.charts.iter().map(|c| &c.id)) {
+        let ids = self.sources.iter().map(|s| (&s.id, s.line));
+        let ids = ids.chain(self.claims.iter().map(|c| (&c.id, c.line)));
+        for (id, line) in ids.chain(self.charts.iter().map(|c| (&c.id, c.line))) {
             if !seen.insert(id.as_str()) {
-                problem(id, format!("the id `{id}` is used twice"));
+                problem(line, format!("the id `{id}` is used twice"));
             }
         }
         for claim in &self.claims {
             for side in [&claim.numerator, &claim.denominator] {
                 match self.source_of(side) {
                     None => problem(
-                        &claim.id,
+                        claim.line,
                         format!(
                             "claim `{}` names `{side}`, but no [[source]] produces `{}/...`",
                             claim.id,
@@ -224,7 +242,7 @@ impl Registry {
                         ),
                     ),
                     Some(source) if !source.in_ci => problem(
-                        &claim.id,
+                        claim.line,
                         format!(
                             "claim `{}` needs source `{}`, which has in_ci = false: CI could not re-check it",
                             claim.id, source.id
@@ -235,7 +253,7 @@ impl Registry {
             }
             if claim.at_least < SMALLEST_RATIO {
                 problem(
-                    &claim.id,
+                    claim.line,
                     format!(
                         "claim `{}` has at_least = {}: ratios under {SMALLEST_RATIO} are too close to noise to claim",
                         claim.id, claim.at_least
@@ -250,7 +268,7 @@ impl Registry {
             };
             if empty {
                 problem(
-                    &chart.id,
+                    chart.line,
                     format!("chart `{}` has nothing to draw", chart.id),
                 );
             }
@@ -266,14 +284,6 @@ pub fn location(line: usize) -> String {
     } else {
         format!("{PATH}:{line}")
     }
-}
-
-/// The line of `id = "<id>"`, so errors point at the entry.
-fn line_of_id(text: &str, id: &str) -> Option<usize> {
-    let needle = format!("\"{id}\"");
-    text.lines()
-        .position(|l| l.trim_start().starts_with("id") && l.contains(&needle))
-        .map(|i| i + 1)
 }
 
 #[cfg(test)]

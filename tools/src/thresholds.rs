@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::measure::load_registry;
 use crate::noise::{self, Noise};
-use crate::registry::{self, Claim, Registry};
+use crate::registry::{self, Registry};
 use crate::units::{format_ratio_ascii, format_threshold_ascii};
 
 /// The command that produces the soak data.
@@ -41,15 +41,10 @@ impl std::fmt::Display for Problem {
 
 /// Checks every claim of `registry` against the soak in `noise` (`None`:
 /// there is no soak file, named `noise_path` in messages).
-pub fn check(
-    registry: &Registry,
-    registry_text: &str,
-    noise: Option<&Noise>,
-    noise_path: &str,
-) -> Vec<Problem> {
+pub fn check(registry: &Registry, noise: Option<&Noise>, noise_path: &str) -> Vec<Problem> {
     let mut problems = Vec::new();
     for claim in &registry.claims {
-        let line = at_least_line(registry_text, claim);
+        let line = claim.at_least_line;
         let threshold = format_threshold_ascii(claim.at_least);
         let Some(seen) = noise.and_then(|n| n.claims.get(&claim.id)) else {
             let why = if noise.is_some() {
@@ -120,31 +115,10 @@ fn bound(value: f64, up: bool) -> String {
     format!("{}", rounded / factor)
 }
 
-/// The line of the claim's `at_least`, searched from its `id` to the next
-/// table; the `id` line if it is not found.
-fn at_least_line(text: &str, claim: &Claim) -> usize {
-    if claim.line == 0 {
-        return 0;
-    }
-    let found = text
-        .lines()
-        .enumerate()
-        .skip(claim.line)
-        .take_while(|(_, l)| !l.trim_start().starts_with('['))
-        .find(|(_, l)| {
-            l.trim_start()
-                .strip_prefix("at_least")
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        });
-    found.map_or(claim.line, |(i, _)| i + 1)
-}
-
 /// `booktools check-thresholds [NOISE]` from `root`. `Ok(false)` when a
 /// threshold breaks the rule (each problem printed on stderr).
 pub fn run(root: &Path, noise_path: Option<&Path>) -> Result<bool, String> {
     let registry = load_registry(root)?;
-    let text = std::fs::read_to_string(root.join(registry::PATH))
-        .map_err(|e| format!("cannot read {}: {e}", registry::PATH))?;
     let relative = noise_path.map_or_else(|| PathBuf::from(noise::PATH), Path::to_path_buf);
     let path = crate::under(root, &relative);
     let noise = if path.exists() {
@@ -153,7 +127,7 @@ pub fn run(root: &Path, noise_path: Option<&Path>) -> Result<bool, String> {
         None
     };
     let shown = relative.display().to_string();
-    let problems = check(&registry, &text, noise.as_ref(), &shown);
+    let problems = check(&registry, noise.as_ref(), &shown);
     for problem in &problems {
         eprintln!("{problem}");
     }

@@ -17,7 +17,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::figures::{BookText, Document, GAP, Problem, line_of, prose};
+use crate::figures::{BookText, Document, Problem};
+use crate::markdown::{GAP, line_of, prose};
 
 /// Where CI finds the articles, relative to the repository root.
 pub const DEFAULT_SOURCES: &str = "../shared/sources";
@@ -74,8 +75,7 @@ impl Articles {
             .collect();
         paths.sort();
         for path in paths {
-            let text = fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = crate::files::read(&path)?;
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             articles.add(&name, &text);
         }

@@ -68,7 +68,7 @@ fn a_missing_measurement_names_the_claim_and_the_id() {
 fn a_missing_measurements_file_says_how_to_make_one() {
     let repo = Repo::new().file("measurements/claims.toml", CLAIMS);
     let output = repo.booktools(&["check-claims"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     let stderr = stderr(&output);
     assert!(
         stderr.contains("cannot read measurements/measurements.json"),

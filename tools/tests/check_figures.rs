@@ -120,7 +120,7 @@ fn an_exception_needs_a_reason_and_known_keys() {
     let unknown = "[[figure]]\nfile = \"x\"\ntext = \"y\"\nreason = \"z\"\nwhy = \"w\"\n";
     let repo = book(TYPED).file("measurements/typed-figures.toml", unknown);
     let output = repo.booktools(&["check-figures"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         common::stderr(&output).contains("measurements/typed-figures.toml:5: unknown field"),
         "{}",

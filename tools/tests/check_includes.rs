@@ -486,3 +486,34 @@ fn a_file_included_whole_has_no_unused_anchors() {
     let book = Book::with_chapter("```rust\n{{#include ../listings/ch01/src/lib.rs}}\n```\n");
     assert_eq!(book.problems(), []);
 }
+
+/// A fence indented under a list item is still a fence (a line scanner that
+/// allows three spaces of indentation misses it), so its Rust is checked.
+#[test]
+fn a_bare_rust_block_indented_in_a_list_item_is_rejected() {
+    let book = Book::with_chapter(
+        "{{#include ../listings/ch01/src/lib.rs}}\n\n- Step one:\n\n    ```rust\n    fn main() {}\n    ```\n",
+    );
+    assert_eq!(book.problems(), [at("src/ch.md", 5, Kind::RustNotIncluded)]);
+}
+
+/// An indented code block cannot name a language, so it cannot be shown as
+/// Rust from a listing either: it is reported as a block without one.
+#[test]
+fn an_indented_code_block_has_no_language() {
+    let book = Book::with_chapter(
+        "{{#include ../listings/ch01/src/lib.rs}}\n\nText.\n\n    fn main() {}\n",
+    );
+    assert_eq!(book.problems(), [at("src/ch.md", 5, Kind::NoLanguage)]);
+}
+
+/// mdBook expands an include inside a code block inside a block quote inside
+/// a list item; its problems name the directive's own line.
+#[test]
+fn an_include_nested_in_containers_is_checked_at_its_line() {
+    let book = Book::with_chapter(
+        "- Item\n\n  > ```rust\n  > {{#include ../listings/ch01/src/lib.rs:answer}}\n  > {{#include ../listings/ch01/src/gone.rs}}\n  > ```\n",
+    );
+    let missing = Kind::MissingFile(PathBuf::from("listings/ch01/src/gone.rs"));
+    assert_eq!(book.problems(), [at("src/ch.md", 5, missing)]);
+}

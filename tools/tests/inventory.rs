@@ -7,7 +7,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use booktools::inventory::{BookIndex, Inventory, Problem, check_static};
+use booktools::inventory::{BookIndex, Inventory, Problem, check_static, summary_entries};
+use booktools::markdown::{Target, headings};
 use booktools::preprocess::{Data, expand_book};
 use common::{CLAIMS, Repo, measurements_json, stderr, stdout};
 use mdbook_preprocessor::book::{Book, BookItem, Chapter};
@@ -442,7 +443,7 @@ fn complete_mode_fails_on_every_pending_statement() {
 #[test]
 fn a_repository_without_an_inventory_is_an_error() {
     let output = check_inventory(&Repo::new(), &[]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("cannot read "),
         "{}",
@@ -532,4 +533,50 @@ fn a_claim_the_measurements_contradict_fails_the_ledger() {
         ),
         "{errors:#?}"
     );
+}
+
+/// Every heading id booktools computes, for every chapter SUMMARY.md links,
+/// is the id a real `mdbook build` of this book writes, in the same order.
+/// CI installs mdBook before the tests; without it the test says so and
+/// skips.
+#[test]
+fn heading_ids_match_a_real_mdbook_build_of_the_book() {
+    if Command::new("mdbook").arg("--version").output().is_err() {
+        eprintln!("skipped: mdbook is not installed, so the book cannot be built to compare ids");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // booktools' own preprocessor is switched off (an empty `renderers`
+    // list, mdbook-driver 0.5.4 `src/mdbook.rs:559-565`): ids come from the
+    // chapters' Markdown, and this way the test needs no measurements.
+    let build = Command::new("mdbook")
+        .arg("build")
+        .arg("--dest-dir")
+        .arg(out.path())
+        .current_dir(root)
+        .env("MDBOOK_PREPROCESSOR__MEASURED__RENDERERS", "[]")
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", stderr(&build));
+    let id = regex::Regex::new(r#"<(?:h[1-6]|dt)\s(?:[^>]*\s)?id="([^"]*)""#).unwrap();
+    let summary = std::fs::read_to_string(root.join("src/SUMMARY.md")).unwrap();
+    let chapters = summary_entries(&summary).unwrap();
+    assert!(chapters.len() > 10, "{chapters:?}");
+    for chapter in chapters {
+        let markdown = std::fs::read_to_string(root.join("src").join(&chapter.path)).unwrap();
+        let ours: Vec<String> = headings(&markdown)
+            .into_iter()
+            .filter(|h| h.kind != Target::HtmlId)
+            .map(|h| h.id)
+            .collect();
+        let page = out.path().join(chapter.path.replace(".md", ".html"));
+        let html = std::fs::read_to_string(&page).unwrap();
+        let built: Vec<&str> = id
+            .captures_iter(&html)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        assert!(!built.is_empty(), "{}", page.display());
+        assert_eq!(ours, built, "{}", chapter.path);
+    }
 }

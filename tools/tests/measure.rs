@@ -289,7 +289,7 @@ fn measure_runs_each_source_fresh_and_merges_partial_runs() {
 
     // A source CI does not measure cannot be measured in ci mode.
     let output = run_in(&repo, &["measure", "--mode", "ci", "--source", "scale"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--source scale: the source has in_ci = false"));
 }
 

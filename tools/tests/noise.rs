@@ -42,7 +42,7 @@ fn noise_needs_runs_and_readable_files() {
     let repo = Repo::with_measurements();
     assert_eq!(repo.booktools(&["noise"]).status.code(), Some(2));
     let output = repo.booktools(&["noise", "runs/none.json"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("cannot read runs/none.json"),
         "{}",

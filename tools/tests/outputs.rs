@@ -275,3 +275,21 @@ fn unknown_arguments_are_usage_errors() {
     let output = outputs(&repo, &["--refersh"]);
     assert_eq!(output.status.code(), Some(2), "{}", shown(&output));
 }
+
+#[test]
+fn a_missing_final_newline_is_named_in_the_diff() {
+    let repo = fixture();
+    let refreshed = outputs(&repo, &["--refresh"]);
+    assert_eq!(refreshed.status.code(), Some(0), "{}", shown(&refreshed));
+    let repo = repo.file("listings/hello/output/hello.txt", "hello\nworld");
+    let output = outputs(&repo, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    assert!(
+        stderr(&output).contains(
+            "@@ -1,2 +1,2 @@\n hello\n-world\n\\ No newline at end of file\n+world\n\
+             (the lines are the same; the line endings or the final newline differ)"
+        ),
+        "{}",
+        shown(&output)
+    );
+}

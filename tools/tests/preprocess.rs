@@ -363,6 +363,22 @@ fn supports_answers_by_exit_code_for_html_and_markdown() {
     assert_eq!(supports("linkcheck2"), Some(1));
 }
 
+/// The trait mdBook's own preprocessors implement, under the name book.toml
+/// configures (`[preprocessor.measured]`).
+#[test]
+fn measured_is_an_mdbook_preprocessor_named_as_book_toml_names_it() {
+    use booktools::preprocess::Measured;
+    use mdbook_preprocessor::Preprocessor;
+    let book_toml =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book.toml")).unwrap();
+    assert!(
+        book_toml.contains(&format!("[preprocessor.{}]", Measured.name())),
+        "{book_toml}"
+    );
+    assert!(Measured.supports_renderer("html").unwrap());
+    assert!(!Measured.supports_renderer("linkcheck2").unwrap());
+}
+
 /// With mdBook on the PATH (CI installs it before the tests), a real
 /// `mdbook build` runs the binary as configured in a book.toml.
 #[test]

@@ -1,5 +1,7 @@
 //! `relay/*`: a byte passed along a chain of units over Unix sockets, where
 //! IO readiness drives every hand-over. Not run in CI: it backs no claim.
+//!
+//!     cargo bench -p ch04-performance --bench relay
 
 use ch04_performance::relay::{STAGES, TaskRelay, ThreadRelay};
 use ch04_performance::switch;

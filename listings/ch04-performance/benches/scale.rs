@@ -1,6 +1,8 @@
 //! `scale/*`: start n units, all alive at once, and wait for them all:
 //! threads, tasks, and stackful coroutines on stacks of the default size.
 //! Not run in CI: the largest sizes take seconds per sample.
+//!
+//!     cargo bench -p ch04-performance --bench scale
 
 use ch04_performance::scale::{self, Limit};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};

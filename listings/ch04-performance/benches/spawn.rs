@@ -1,6 +1,8 @@
 //! `spawn/*`: start one unit of work and wait for it, thread versus task
 //! versus stackful coroutine, and beside them, hand the same work to a thread
 //! that already runs.
+//!
+//!     cargo bench -p ch04-performance --bench spawn
 
 use ch04_performance::spawn::{self, Worker};
 use corosensei::stack::DefaultStack;

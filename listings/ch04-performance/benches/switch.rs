@@ -1,6 +1,8 @@
 //! `switch/*`: hand control to another unit and get it back, thread versus
 //! task: message round trips and bare yields; and a stackful coroutine
 //! resumed until it suspends again.
+//!
+//!     cargo bench -p ch04-performance --bench switch
 
 use ch04_performance::switch::{self, CoroutinePingPong, TaskPingPong, ThreadPingPong};
 use criterion::measurement::WallTime;

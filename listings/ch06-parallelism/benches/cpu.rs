@@ -1,5 +1,7 @@
 //! The same CPU-bound job on one thread, on a thread per core, on tasks of a
 //! current_thread and of a multi_thread runtime, and on the blocking pool.
+//!
+//!     cargo bench -p ch06-parallelism --bench cpu
 
 // ANCHOR: bench
 use ch06_parallelism::cpu::{self, CHUNKS, ROUNDS};

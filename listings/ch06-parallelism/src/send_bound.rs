@@ -3,17 +3,13 @@
 //! them, at any time until they finish.
 //!
 //! The compiler refuses a spawned task that holds an `Rc` across an
-//! `.await`. This doctest checks only that the program still fails to
-//! compile, with any error. An error code after `compile_fail` would not
-//! narrow that down: stable rustdoc ignores it, and rustc reports this one
-//! as "future cannot be sent between threads safely", with no code at all.
-//! Why it fails (the future is not `Send`) is checked by chapter 7's
-//! `does_not_compile` tests, which run rustc on this file and read its
-//! message.
-//!
-//! ```compile_fail
-#![doc = include_str!("../compile_fail/rc_across_await.rs")]
-//! ```
+//! `.await` (`compile_fail/rc_across_await.rs`). The test
+//! `an_rc_owned_by_a_spawned_task_makes_its_future_not_send` has cargo check
+//! that file, through `trybuild`, and compares the messages with the
+//! `.stderr` file beside it: rustc reports "future cannot be sent between
+//! threads safely", with no error code, which a `compile_fail` doctest could
+//! not tell from any other error. (Why `trybuild`: it builds the file with
+//! cargo against this crate's dependencies and diffs the whole message.)
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -117,5 +113,39 @@ mod tests {
         }));
         let seen = seen.lock().unwrap();
         assert_eq!(*seen, HashSet::from([thread::current().id()]));
+    }
+
+    const RC: &str = include_str!("../compile_fail/rc_across_await.rs");
+    const WITH_SPAWN_LOCAL: &str =
+        include_str!(concat!(env!("OUT_DIR"), "/rc_with_spawn_local.rs"));
+
+    /// The control written by `build.rs`, compiled with these tests (never
+    /// run: `spawn_local` would need a `LocalSet`): the refused listing
+    /// with `tokio::task::spawn_local`, which asks for no `Send`.
+    #[allow(dead_code)]
+    mod rc_with_spawn_local {
+        include!(concat!(env!("OUT_DIR"), "/rc_with_spawn_local.rs"));
+    }
+
+    #[test]
+    fn an_rc_owned_by_a_spawned_task_makes_its_future_not_send() {
+        trybuild::TestCases::new().compile_fail("compile_fail/rc_across_await.rs");
+        let error = include_str!("../compile_fail/rc_across_await.stderr");
+        assert!(
+            error.contains("future cannot be sent between threads safely"),
+            "{error}"
+        );
+        assert!(error.contains("Rc<Cell<i32>>"), "{error}");
+        assert!(
+            error.contains("required by a bound in `tokio::spawn`"),
+            "{error}"
+        );
+        // The control, which compiles, differs only by the spawn function:
+        // the error comes from `tokio::spawn`'s bound alone.
+        assert_eq!(
+            WITH_SPAWN_LOCAL,
+            RC.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1)
+        );
+        assert_ne!(WITH_SPAWN_LOCAL, RC);
     }
 }

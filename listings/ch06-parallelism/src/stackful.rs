@@ -3,23 +3,13 @@
 //! runs it there. To use several CPUs, a program needs several threads, each
 //! with coroutines of its own.
 //!
-//! The compiler refuses to move a suspended coroutine to another thread.
-//! This doctest checks only that the program fails to compile, with any
-//! error; the test `a_corosensei_coroutine_is_not_send` below checks the
-//! reason, that the type is not `Send`.
-//!
-//! ```compile_fail
-#![doc = include_str!("../compile_fail/coroutine_to_another_thread.rs")]
-//! ```
-//!
-//! Nor does it let a coroutine borrow a local of the function that creates
-//! it: the closure must be `'static`. Again the doctest checks only that the
-//! program fails to compile; the test
-//! `a_coroutine_that_owns_what_it_uses_compiles_and_runs` is its control.
-//!
-//! ```compile_fail
-#![doc = include_str!("../compile_fail/coroutine_borrowing_a_local.rs")]
-//! ```
+//! The compiler refuses to move a suspended coroutine to another thread
+//! (`compile_fail/coroutine_to_another_thread.rs`), and refuses a coroutine
+//! that borrows a local of the function that creates it, since the closure
+//! must be `'static` (`compile_fail/coroutine_borrowing_a_local.rs`). The
+//! tests below have cargo check both files, through `trybuild`, and compare
+//! the messages with the `.stderr` files beside them (refresh them with
+//! `TRYBUILD=overwrite cargo test -p ch06-parallelism`, then read the diff).
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::thread::{self, ThreadId};
@@ -239,12 +229,60 @@ mod tests {
         assert_eq!(seen, vec![Some(before); 5]);
     }
 
-    /// The control for the compile-fail doctest on borrowing: the same
+    /// The control for the compile-fail listing on borrowing: the same
     /// coroutine, with the string moved into its closure, compiles and runs.
     #[test]
     fn a_coroutine_that_owns_what_it_uses_compiles_and_runs() {
         let greeting = String::from("hello");
         let mut coroutine = Coroutine::new(move |_: &Yielder<(), ()>, ()| greeting.len());
         assert!(matches!(coroutine.resume(()), CoroutineResult::Return(5)));
+    }
+
+    const BORROWING: &str = include_str!("../compile_fail/coroutine_borrowing_a_local.rs");
+    const OWNING: &str = include_str!(concat!(env!("OUT_DIR"), "/coroutine_owning_the_local.rs"));
+
+    /// The control written by `build.rs`, compiled with these tests (never
+    /// run): the borrowing listing with `move` added, and nothing else.
+    #[allow(dead_code)]
+    mod coroutine_owning_the_local {
+        include!(concat!(env!("OUT_DIR"), "/coroutine_owning_the_local.rs"));
+    }
+
+    #[test]
+    fn a_coroutine_moved_to_another_thread_is_refused_because_it_is_not_send() {
+        // Its messages quote std's source when `rust-src` is installed.
+        if book_skip::rust_src_installed() {
+            book_skip::skip!(
+                "a_coroutine_moved_to_another_thread_is_refused_because_it_is_not_send",
+                "rust-src is installed, so rustc quotes std's source, which the committed .stderr lacks"
+            );
+        } else {
+            trybuild::TestCases::new().compile_fail("compile_fail/coroutine_to_another_thread.rs");
+        }
+        let error = include_str!("../compile_fail/coroutine_to_another_thread.stderr");
+        assert!(
+            error.contains("error[E0277]: `*mut ()` cannot be sent between threads safely"),
+            "{error}"
+        );
+        assert!(
+            error.contains("required because it appears within the type `corosensei::Coroutine<"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_coroutine_borrowing_a_local_of_its_creator_is_refused() {
+        trybuild::TestCases::new().compile_fail("compile_fail/coroutine_borrowing_a_local.rs");
+        let error = include_str!("../compile_fail/coroutine_borrowing_a_local.stderr");
+        assert!(
+            error.contains("error[E0373]: closure may outlive the current function"),
+            "{error}"
+        );
+        // The control, which compiles, differs only by that `move`.
+        assert_eq!(
+            OWNING,
+            BORROWING.replacen("Coroutine::new(|", "Coroutine::new(move |", 1)
+        );
+        assert_ne!(OWNING, BORROWING);
     }
 }

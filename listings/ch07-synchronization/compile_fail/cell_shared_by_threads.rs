@@ -1,5 +1,5 @@
-// This file must NOT compile: tests in `src/lib.rs` run rustc on it and
-// check that it fails with the error the chapter describes.
+// This file must NOT compile: tests in `src/lib.rs` have cargo check it and
+// compare its error with the `.stderr` file beside it (through trybuild).
 use std::cell::Cell;
 use std::thread;
 

@@ -19,87 +19,57 @@ pub mod done;
 pub mod transfer;
 
 /// The files in `compile_fail/` must not compile, for the reason the chapter
-/// gives. Each test runs rustc on one of them (type checking only) and checks
-/// the error. Where one line is to blame, it also deletes that line and checks
-/// that the rest compiles, so the error cannot come from anywhere else. (A
+/// gives. Each test has cargo check one of them, through `trybuild`, and
+/// compares the messages with the `.stderr` file beside it (refresh with
+/// `TRYBUILD=overwrite cargo test -p ch07-synchronization`, then read the
+/// diff); it also checks that the committed messages give the chapter's
+/// reason. Where one line is to blame, a control, the same file with that
+/// line deleted or changed (written by `build.rs`), must compile: the module
+/// `controls` includes it, so the error cannot come from anywhere else. (A
 /// `compile_fail` doctest cannot do this: on stable Rust, rustdoc ignores the
 /// error code in `compile_fail,E0277` and passes on any error at all.)
+/// Why `trybuild`: it builds each file with cargo against this crate's own
+/// dependencies and diffs the whole message, normalised for paths.
 #[cfg(all(test, feature = "tasks", not(loom)))]
 mod does_not_compile {
-    use std::path::{Path, PathBuf};
-    use std::process::Command;
-
-    const CELL: &str = include_str!("../compile_fail/cell_shared_by_threads.rs");
     const GUARD: &str = include_str!("../compile_fail/guard_across_spawn.rs");
-    /// Chapter 6's refused task; its doctest there cannot check why it fails.
-    const RC: &str = include_str!("../../ch06-parallelism/compile_fail/rc_across_await.rs");
+    const CELL_ERROR: &str = include_str!("../compile_fail/cell_shared_by_threads.stderr");
+    const GUARD_ERROR: &str = include_str!("../compile_fail/guard_across_spawn.stderr");
+    const WITHOUT_AWAIT: &str = include_str!(concat!(env!("OUT_DIR"), "/guard_without_await.rs"));
+    const WITH_SPAWN_LOCAL: &str =
+        include_str!(concat!(env!("OUT_DIR"), "/guard_with_spawn_local.rs"));
 
-    /// Type-checks `source` as a binary crate; `Err` holds rustc's messages.
-    fn rustc(name: &str, source: &str, tokio: Option<&Path>) -> Result<(), String> {
-        // One directory per call: tests run at once, and two may type-check
-        // a program of the same name (each its own control).
-        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("ch07-{}-{call}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("main.rs");
-        std::fs::write(&file, source).unwrap();
-        let mut rustc = Command::new(std::env::var("RUSTC").unwrap_or("rustc".into()));
-        rustc.args(["--edition=2024", "--crate-type=bin", "--emit=metadata"]);
-        rustc.args(["--color=never", "--crate-name", name, "--out-dir"]);
-        rustc.arg(&dir).arg(&file);
-        if let Some(tokio) = tokio {
-            rustc
-                .arg("-L")
-                .arg(format!("dependency={}", deps_dir().display()));
-            rustc
-                .arg("--extern")
-                .arg(format!("tokio={}", tokio.display()));
+    /// The controls, compiled with this crate's tests: if one did not
+    /// compile, neither would the tests. Never run (`spawn_local` would
+    /// need a `LocalSet`); only type-checked.
+    #[allow(dead_code, clippy::await_holding_lock)]
+    mod controls {
+        mod guard_without_await {
+            include!(concat!(env!("OUT_DIR"), "/guard_without_await.rs"));
         }
-        let output = rustc.output().expect("cannot run rustc");
-        std::fs::remove_dir_all(&dir).unwrap();
-        match output.status.success() {
-            true => Ok(()),
-            false => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+        mod guard_with_spawn_local {
+            include!(concat!(env!("OUT_DIR"), "/guard_with_spawn_local.rs"));
         }
     }
 
-    /// Where cargo put this test binary and the libraries it was built with.
-    fn deps_dir() -> PathBuf {
-        std::env::current_exe()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .to_path_buf()
-    }
-
-    /// The tokio library built for this crate: the newest one with which
-    /// `control`, a program that must compile, does compile. (Other members
-    /// of the workspace may have left tokio builds with other features.)
-    fn tokio_that_compiles(control: &str) -> PathBuf {
-        let mut candidates: Vec<_> = std::fs::read_dir(deps_dir())
-            .unwrap()
-            .map(|entry| entry.unwrap())
-            .filter(|entry| {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                name.starts_with("libtokio-") && name.ends_with(".rlib")
-            })
-            .map(|entry| (entry.metadata().unwrap().modified().unwrap(), entry.path()))
-            .collect();
-        candidates.sort();
-        let mut errors = String::new();
-        for (_, tokio) in candidates.into_iter().rev() {
-            match rustc("control", control, Some(&tokio)) {
-                Ok(()) => return tokio,
-                Err(error) => errors += &error,
-            }
-        }
-        panic!("the control program does not compile with any tokio build:\n{errors}");
+    /// Has cargo check `file`, which must fail with the messages of the
+    /// `.stderr` file beside it; trybuild panics, showing the diff, if not.
+    fn refused(file: &str) {
+        trybuild::TestCases::new().compile_fail(file);
     }
 
     #[test]
     fn a_cell_shared_by_two_threads_is_rejected_because_cell_is_not_sync() {
-        let error = rustc("cell", CELL, None).expect_err("it compiled");
+        // Its messages quote std's source when `rust-src` is installed.
+        if book_skip::rust_src_installed() {
+            book_skip::skip!(
+                "a_cell_shared_by_two_threads_is_rejected_because_cell_is_not_sync",
+                "rust-src is installed, so rustc quotes std's source, which the committed .stderr lacks"
+            );
+        } else {
+            refused("compile_fail/cell_shared_by_threads.rs");
+        }
+        let error = CELL_ERROR;
         assert!(error.contains("error[E0277]"), "{error}");
         assert!(
             error.contains("`Cell<i32>` cannot be shared between threads safely"),
@@ -109,15 +79,8 @@ mod does_not_compile {
 
     #[test]
     fn a_std_guard_held_across_await_makes_the_future_not_send() {
-        // Without the `.await`, the guard no longer lives across one.
-        let control: String = GUARD
-            .lines()
-            .filter(|line| !line.contains(".await;"))
-            .map(|line| format!("{line}\n"))
-            .collect();
-        assert_eq!(GUARD.lines().count(), control.lines().count() + 1);
-        let tokio = tokio_that_compiles(&control);
-        let error = rustc("guard", GUARD, Some(&tokio)).expect_err("it compiled");
+        refused("compile_fail/guard_across_spawn.rs");
+        let error = GUARD_ERROR;
         assert!(
             error.contains("future cannot be sent between threads safely"),
             "{error}"
@@ -130,6 +93,13 @@ mod does_not_compile {
             error.contains("required by a bound in `tokio::spawn`"),
             "{error}"
         );
+        // The control, which compiles, lacks only the line with the `.await`.
+        let missing: Vec<_> = GUARD
+            .lines()
+            .filter(|line| !WITHOUT_AWAIT.lines().any(|kept| kept == *line))
+            .collect();
+        assert_eq!(missing, ["    tokio::task::yield_now().await;"]);
+        assert_eq!(GUARD.lines().count(), WITHOUT_AWAIT.lines().count() + 1);
     }
 
     #[test]
@@ -137,35 +107,19 @@ mod does_not_compile {
         // The listing runs on the one-thread runtime; the error must come
         // from `tokio::spawn`'s bound, which does not depend on the runtime:
         // with `spawn_local`, which asks for no `Send`, the same future
-        // type-checks (to run, it would also need a `LocalSet`).
+        // type-checks (the control; to run, it would also need a `LocalSet`).
         assert!(GUARD.contains(r#"#[tokio::main(flavor = "current_thread")]"#));
-        let control = GUARD.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1);
-        assert_ne!(control, GUARD);
-        let tokio = tokio_that_compiles(&control);
-        let error = rustc("guard_local", GUARD, Some(&tokio)).expect_err("it compiled");
+        assert_eq!(
+            WITH_SPAWN_LOCAL,
+            GUARD.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1)
+        );
+        assert_ne!(WITH_SPAWN_LOCAL, GUARD);
+        refused("compile_fail/guard_across_spawn.rs");
+        let error = GUARD_ERROR;
         assert!(
             error.contains("future cannot be sent between threads safely"),
             "{error}"
         );
-        assert!(
-            error.contains("required by a bound in `tokio::spawn`"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn an_rc_owned_by_a_spawned_task_makes_its_future_not_send() {
-        // With `spawn_local`, which asks for no `Send`, the same program
-        // type-checks: the error comes from `tokio::spawn`'s bound alone.
-        let control = RC.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1);
-        assert_ne!(control, RC);
-        let tokio = tokio_that_compiles(&control);
-        let error = rustc("rc", RC, Some(&tokio)).expect_err("it compiled");
-        assert!(
-            error.contains("future cannot be sent between threads safely"),
-            "{error}"
-        );
-        assert!(error.contains("Rc<Cell<i32>>"), "{error}");
         assert!(
             error.contains("required by a bound in `tokio::spawn`"),
             "{error}"

@@ -1,4 +1,11 @@
 //! The lost update: two threads increment one counter.
+//!
+//! Run by `bash ci/loom.sh`, which also compares the failing models' reports
+//! with `reports/`; on its own:
+//!
+//!     CARGO_TARGET_DIR=target/loom RUSTFLAGS="--cfg loom" \
+//!         cargo test --release -p ch07-synchronization --no-default-features \
+//!         --test loom_counter
 #![cfg(loom)]
 
 mod support;

@@ -1,4 +1,11 @@
 //! The lock-order deadlock: two opposite transfers between two accounts.
+//!
+//! Run by `bash ci/loom.sh`, which also compares the failing models' reports
+//! with `reports/`; on its own:
+//!
+//!     CARGO_TARGET_DIR=target/loom RUSTFLAGS="--cfg loom" \
+//!         cargo test --release -p ch07-synchronization --no-default-features \
+//!         --test loom_transfer
 #![cfg(loom)]
 
 mod support;

@@ -1,6 +1,13 @@
 //! A data race: a value handed from one thread to another through a flag.
 //! This is the one file of the chapter with `unsafe` code, because in safe
 //! Rust the race below does not compile.
+//!
+//! Run by `bash ci/loom.sh`, which also compares the failing models' reports
+//! with `reports/`; on its own:
+//!
+//!     CARGO_TARGET_DIR=target/loom RUSTFLAGS="--cfg loom" \
+//!         cargo test --release -p ch07-synchronization --no-default-features \
+//!         --test loom_unsafe_cell
 #![cfg(loom)]
 #![allow(unsafe_code)]
 

@@ -1,5 +1,7 @@
 //! How late a 1 ms nap ends when another task on the same one-thread runtime
 //! blocks for 20 ms, directly or through `spawn_blocking`.
+//!
+//!     cargo bench -p ch08-use-cases --bench blocking
 
 // ANCHOR: bench
 use ch08_use_cases::blocking::{self, block_in_async, block_in_spawn_blocking, neighbour_trial};

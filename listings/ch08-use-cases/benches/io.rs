@@ -1,4 +1,6 @@
 //! Many waits and many connections, as tasks and as OS threads.
+//!
+//!     cargo bench -p ch08-use-cases --bench io
 
 // ANCHOR: bench_waits
 use ch08_use_cases::echo::{self, CLIENTS, MESSAGE_LEN, ROUNDS};

@@ -88,6 +88,25 @@ pub fn cpus_from(book_cpus: Option<&str>, std_count: usize) -> usize {
     }
 }
 
+/// Whether the toolchain that runs the tests has the `rust-src` component.
+/// With it, rustc quotes the standard library's source under each note that
+/// points into std, so its messages differ from those of a toolchain without
+/// it (trybuild's documentation, "Troubleshooting"). The committed `.stderr`
+/// files of the compile-fail tests come from a toolchain without it.
+pub fn rust_src_installed() -> bool {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let Ok(output) = std::process::Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+    else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&output.stdout);
+    Path::new(sysroot.trim())
+        .join("lib/rustlib/src/rust/library")
+        .is_dir()
+}
+
 /// Appends `line` and a newline to the log at `path`. A log that cannot be
 /// written would hide a skip, so that is a panic, not a shrug.
 pub fn append_line(path: &Path, line: &str) {

@@ -5,7 +5,8 @@
 //! Protocol: `booktools preprocess supports RENDERER` answers by exit code;
 //! `booktools preprocess` reads `[context, book]` JSON on stdin and writes
 //! the book JSON on stdout. Any marker problem is printed with its
-//! `src/<chapter>:<line>` and the exit code is 1, so `mdbook build` fails.
+//! `src/<chapter>:<line>` and the exit code is 1, so `mdbook build` fails;
+//! unreadable input exits 2.
 
 pub mod ledger;
 pub mod markers;
@@ -14,8 +15,9 @@ pub mod render;
 use std::io::Write;
 use std::path::Path;
 
-use mdbook_preprocessor::PreprocessorContext;
 use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::errors::Error;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 pub use render::{Data, MEASUREMENTS_ENV};
 
@@ -26,25 +28,68 @@ pub fn supports(renderer: &str) -> bool {
     SUPPORTED_RENDERERS.contains(&renderer)
 }
 
-/// Reads the book from stdin, writes the processed book to stdout. Returns
-/// the problems found, each a full `error: ...` line.
-pub fn run_stdio() -> Result<(), Vec<String>> {
-    let (ctx, book) = mdbook_preprocessor::parse_input(std::io::stdin().lock()).map_err(|e| {
-        vec![format!(
-            "error: preprocess: cannot read mdBook's input: {e:#}"
-        )]
-    })?;
-    let book = process(&ctx, book)?;
+/// The preprocessor `measured`, on mdBook's own trait; the binary only reads
+/// mdBook's input, runs it and writes the book ([`run_stdio`]).
+pub struct Measured;
+
+impl Preprocessor for Measured {
+    fn name(&self) -> &str {
+        "measured"
+    }
+
+    /// Replaces the markers in every chapter of `book`; an error is a
+    /// [`MarkerProblems`].
+    fn run(
+        &self,
+        ctx: &PreprocessorContext,
+        book: Book,
+    ) -> mdbook_preprocessor::errors::Result<Book> {
+        expand_book(&Data::load(&ctx.root), &ctx.config.book.src, book)
+            .map_err(|problems| Error::new(MarkerProblems(problems)))
+    }
+
+    fn supports_renderer(&self, renderer: &str) -> mdbook_preprocessor::errors::Result<bool> {
+        Ok(supports(renderer))
+    }
+}
+
+/// Every problem with the book's markers, each a full `error: ...` line.
+#[derive(Debug)]
+pub struct MarkerProblems(pub Vec<String>);
+
+impl std::fmt::Display for MarkerProblems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for MarkerProblems {}
+
+/// Why [`run_stdio`] failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// Problems with markers, each a full `error: ...` line (exit 1).
+    Markers(Vec<String>),
+    /// mdBook's input could not be read or the book written (exit 2).
+    Io(String),
+}
+
+/// Reads the book from stdin, runs [`Measured`] on it, writes the processed
+/// book to stdout.
+pub fn run_stdio() -> Result<(), Failure> {
+    let (ctx, book) = mdbook_preprocessor::parse_input(std::io::stdin().lock())
+        .map_err(|e| Failure::Io(format!("cannot read mdBook's input: {e:#}")))?;
+    let book = Measured
+        .run(&ctx, book)
+        .map_err(|e| match e.downcast::<MarkerProblems>() {
+            Ok(problems) => Failure::Markers(problems.0),
+            Err(other) => Failure::Io(format!("{other:#}")),
+        })?;
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer(&mut stdout, &book)
         .map_err(|e| e.to_string())
         .and_then(|()| stdout.flush().map_err(|e| e.to_string()))
-        .map_err(|e| vec![format!("error: preprocess: cannot write the book: {e}")])
-}
-
-/// Replaces the markers in every chapter of `book`, as mdBook asks.
-pub fn process(ctx: &PreprocessorContext, book: Book) -> Result<Book, Vec<String>> {
-    expand_book(&Data::load(&ctx.root), &ctx.config.book.src, book)
+        .map_err(|e| Failure::Io(format!("cannot write the book: {e}")))
 }
 
 /// Replaces the markers in every chapter of `book` (draft chapters have
@@ -59,7 +104,7 @@ pub fn expand_book(data: &Data, src: &Path, mut book: Book) -> Result<Book, Vec<
         };
         let page = chapter.path.clone();
         match markers::expand(&chapter.content, |marker| {
-            data.render_on(marker, page.as_deref())
+            render_marker(data, marker, page.as_deref())
         }) {
             Ok(content) => chapter.content = content,
             Err(errors) => problems.extend(
@@ -77,6 +122,21 @@ pub fn expand_book(data: &Data, src: &Path, mut book: Book) -> Result<Book, Vec<
         problems.splice(0..0, registry);
     }
     Err(problems)
+}
+
+/// The replacement text for one marker on the page `page` (relative to the
+/// book's src/), which the ledger's links are made relative to. The one place
+/// that knows both families of markers: figures ([`render`]) and the ledger
+/// ([`ledger`]), so neither module imports the other's dispatch.
+pub fn render_marker(
+    data: &Data,
+    marker: &markers::Marker<'_>,
+    page: Option<&Path>,
+) -> Result<String, String> {
+    match marker.name {
+        "ledger" => ledger::render(data, data.root(), page),
+        _ => data.render(marker),
+    }
 }
 
 /// `src/ch04.md`, with forward slashes on every platform.

@@ -64,14 +64,15 @@ impl Data {
         }
     }
 
-    /// The replacement text for one marker.
-    pub fn render(&self, marker: &Marker<'_>) -> Result<String, String> {
-        self.render_on(marker, None)
+    /// The book root, where `{{#ledger}}` reads the inventory and chapters.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
-    /// The replacement text for one marker on the page `page` (relative to
-    /// the book's src/), which generated links are made relative to.
-    pub fn render_on(&self, marker: &Marker<'_>, page: Option<&Path>) -> Result<String, String> {
+    /// The replacement text for one marker of the figures family (every
+    /// marker but `{{#ledger}}`, which [`super::render_marker`] sends to
+    /// [`super::ledger`]).
+    pub fn render(&self, marker: &Marker<'_>) -> Result<String, String> {
         let id = marker.id.unwrap_or_default();
         match marker.name {
             "measured" => self.measured(id),
@@ -82,7 +83,6 @@ impl Data {
             "provenance" => self.provenance(),
             "claims" => self.claims_table(),
             "noise" => self.noise_table(),
-            "ledger" => super::ledger::render(self, &self.root, page),
             other => Err(format!("no rendering for `{other}`")),
         }
     }

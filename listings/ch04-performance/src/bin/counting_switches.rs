@@ -1,3 +1,10 @@
+//! How often the kernel takes the calling thread off its core during round
+//! trips with a partner thread, free and then pinned to one CPU, beside the
+//! same round trips between two tokio tasks on one thread, and how often the
+//! calling task is polled meanwhile.
+//!
+//!     cargo run -p ch04-performance --bin counting_switches
+
 use ch04_performance::switch::{self, TaskPingPong, ThreadPingPong};
 use std::pin::Pin;
 use std::task::{Context, Poll};

@@ -1,3 +1,10 @@
+//! What a future's size is made of: a local kept across an `.await` (a buffer,
+//! a guard, an argument) is part of it, one dropped before is not, and one in
+//! a `Vec` costs only its handle; and how many heap allocations `tokio::spawn`
+//! makes for each future.
+//!
+//!     cargo run -p ch05-memory --bin future_size
+
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use std::alloc::System;
 use std::hint::black_box;

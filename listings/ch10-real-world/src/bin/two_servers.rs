@@ -39,7 +39,6 @@ fn os_thread_id() -> io::Result<OsThread> {
     tid.ok_or_else(|| io::Error::other(format!("unexpected link {link:?}")))
 }
 
-// ANCHOR: respond
 /// The application: one request line in, one response line out. Both
 /// servers call this same function; they differ only in how they wait.
 fn respond(request: &str) -> String {
@@ -48,9 +47,7 @@ fn respond(request: &str) -> String {
         _ => "404 not found\n".to_string(),
     }
 }
-// ANCHOR_END: respond
 
-// ANCHOR: thread_server
 /// Thread per connection: accepts `connections` connections, serves each
 /// on a thread of its own, and returns the OS thread that served each one.
 fn serve_with_threads(
@@ -77,9 +74,7 @@ fn serve_blocking(stream: std::net::TcpStream) -> io::Result<OsThread> {
     }
     os_thread_id()
 }
-// ANCHOR_END: thread_server
 
-// ANCHOR: task_server
 /// Task per connection: the same loop, with a task where the other has a
 /// thread and an `.await` wherever the other blocks.
 async fn serve_with_tasks(
@@ -104,7 +99,6 @@ async fn serve(mut stream: tokio::net::TcpStream) -> io::Result<OsThread> {
     }
     os_thread_id()
 }
-// ANCHOR_END: task_server
 
 // ANCHOR: flavours
 /// What `#[tokio::main]` builds when you name no flavour: the scheduler,

@@ -1,0 +1,125 @@
+//! The two servers built on blocking I/O: a thread per connection, and a
+//! fixed pool of threads. Both run the same connection loop.
+
+use super::handler::{Connection, Next};
+use super::{Limits, is_per_connection};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use super::{LINGER_BYTES, LINGER_TIME};
+
+// ANCHOR: blocking_connection
+/// Serves one connection to its end on the calling thread. Each read
+/// blocks this thread, and only this one, until the client's deadline.
+pub fn serve_connection(stream: TcpStream, limits: Limits) -> io::Result<()> {
+    let mut connection = Connection::new(limits, Instant::now());
+    let (mut buf, mut out) = ([0; 4096], Vec::new());
+    // A client that does not read its responses must not hold us for ever.
+    stream.set_write_timeout(Some(limits.head_timeout))?;
+    loop {
+        let left = connection
+            .deadline()
+            .saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(()); // idle too long, or stalled mid-request
+        }
+        stream.set_read_timeout(Some(left))?;
+        let n = match (&stream).read(&mut buf) {
+            Ok(0) => return Ok(()), // the client hung up
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if is_timeout(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let next = connection.receive(&buf[..n], Instant::now(), &mut out);
+        (&stream).write_all(&out)?;
+        out.clear();
+        if next == Next::Close {
+            return close(stream);
+        }
+    }
+}
+// ANCHOR_END: blocking_connection
+
+/// Closes after a response without losing it: had the client's unread
+/// bytes still been queued when the socket closed, the kernel would send a
+/// reset, which can discard the response before the client reads it. So
+/// we end our side, then read and drop what the client still sends, until
+/// it closes too or `LINGER` (time and bytes) runs out.
+fn close(mut stream: TcpStream) -> io::Result<()> {
+    stream.shutdown(Shutdown::Write)?;
+    stream.set_read_timeout(Some(LINGER_TIME))?;
+    let mut buf = [0; 4096];
+    let mut dropped = 0;
+    while dropped < LINGER_BYTES {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => dropped += n,
+        }
+    }
+    Ok(())
+}
+
+/// A read that timed out: Linux reports it as `WouldBlock` (EAGAIN).
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+// ANCHOR: thread_per_connection
+/// Accepts for ever and gives each connection a new OS thread, which
+/// lives exactly as long as the connection.
+pub fn thread_per_connection(listener: TcpListener, limits: Limits) -> io::Result<()> {
+    loop {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if is_per_connection(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        // If the kernel refuses another thread, this connection is dropped
+        // (closed) and the server goes on with the ones it has.
+        let spawned = thread::Builder::new().spawn(move || serve_connection(stream, limits));
+        if let Err(e) = spawned {
+            eprintln!("thread per connection: cannot spawn: {e}");
+        }
+    }
+}
+// ANCHOR_END: thread_per_connection
+
+// ANCHOR: pool
+/// Starts `threads` threads that each take the next connection from the
+/// shared listener and serve it to its end. While all of them are inside
+/// a connection, newer connections wait in the kernel's accept queue.
+pub fn pool(listener: TcpListener, threads: usize, limits: Limits) -> io::Result<()> {
+    let listener = Arc::new(listener);
+    let workers: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let listener = Arc::clone(&listener);
+            thread::spawn(move || -> io::Result<()> {
+                loop {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let _ = serve_connection(stream, limits);
+                        }
+                        Err(e) if is_per_connection(&e) => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        // A worker ends only when accept fails; a panic is reported as
+        // an error rather than passed on.
+        worker
+            .join()
+            .map_err(|_| io::Error::other("a pool thread panicked"))??;
+    }
+    Ok(())
+}
+// ANCHOR_END: pool

@@ -1,0 +1,321 @@
+//! The part every server shares, with no I/O in it: find a request head
+//! in the bytes received so far, judge it, and say what to send back and
+//! how long to wait for the client. The servers supply bytes and the time.
+
+use super::Limits;
+use std::time::Instant;
+
+/// What the bytes received so far hold.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Head {
+    /// A whole, valid head of `len` bytes; `keep_alive` says whether the
+    /// connection stays open after the response.
+    Complete { len: usize, keep_alive: bool },
+    /// No end of head yet, and not over the limit: wait for more bytes.
+    Partial,
+    /// Malformed, not a GET, carrying a body, or over the limit.
+    Bad,
+}
+
+/// What a connection does after the bytes just received.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Next {
+    /// Every request so far is answered; wait for the next one.
+    AwaitRequest,
+    /// A request has begun and its head is not all here yet.
+    AwaitRestOfHead,
+    /// Send what was produced, then close.
+    Close,
+}
+
+/// The body of every successful response.
+pub const BODY: &str = "hello, world\n";
+
+/// The response to a good request whose connection stays open.
+pub const OK_KEEP_ALIVE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+Content-Length: 13\r\nConnection: keep-alive\r\n\r\nhello, world\n";
+
+/// The response to a good request whose connection then closes.
+pub const OK_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+Content-Length: 13\r\nConnection: close\r\n\r\nhello, world\n";
+
+/// The response to a bad request; the connection then closes.
+pub const BAD_REQUEST: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+// ANCHOR: parse_head
+/// Judges the request head at the start of `buf`, which holds what the
+/// client has sent so far. Never panics: every branch returns a verdict.
+pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        // No end yet: wait, unless the head is already too long to accept.
+        return if buf.len() > max_head {
+            Head::Bad
+        } else {
+            Head::Partial
+        };
+    };
+    if end + 4 > max_head {
+        return Head::Bad;
+    }
+    let Ok(head) = std::str::from_utf8(&buf[..end]) else {
+        return Head::Bad;
+    };
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let mut parts = request_line.split(' ');
+    let (Some("GET"), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Head::Bad;
+    };
+    let http_11 = match version {
+        "HTTP/1.1" => true,
+        "HTTP/1.0" => false,
+        _ => return Head::Bad,
+    };
+    if !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control()) {
+        return Head::Bad;
+    }
+    let Some((close, keep)) = connection_options(lines) else {
+        return Head::Bad;
+    };
+    // HTTP/1.1 keeps the connection open unless told to close; 1.0 closes
+    // unless asked to keep it open.
+    let keep_alive = !close && (http_11 || keep);
+    Head::Complete {
+        len: end + 4,
+        keep_alive,
+    }
+}
+// ANCHOR_END: parse_head
+
+/// Reads the header lines: whether a `Connection` header says `close` and
+/// whether it says `keep-alive`; `None` for a malformed line or a body.
+fn connection_options<'a>(lines: impl Iterator<Item = &'a str>) -> Option<(bool, bool)> {
+    let (mut close, mut keep) = (false, false);
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return None;
+        }
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("connection") {
+            for option in value.split(',').map(str::trim) {
+                close |= option.eq_ignore_ascii_case("close");
+                keep |= option.eq_ignore_ascii_case("keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            || (name.eq_ignore_ascii_case("content-length") && value != "0")
+        {
+            return None; // a GET with a body: not served here
+        }
+    }
+    Some((close, keep))
+}
+
+/// The characters RFC 9110 allows in a header name.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+// ANCHOR: connection
+/// One connection's state between reads: the start of a request not yet
+/// complete, and when the client's time runs out. Every server keeps one
+/// per connection and feeds it what it reads; only the waiting differs.
+#[derive(Debug)]
+pub struct Connection {
+    limits: Limits,
+    pending: Vec<u8>,
+    deadline: Instant,
+}
+
+impl Connection {
+    /// Takes the bytes just read, appends to `out` the response to every
+    /// request they complete, in order (pipelined requests included), and
+    /// says what to do next.
+    pub fn receive(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<u8>) -> Next {
+        let was_mid_request = !self.pending.is_empty();
+        let mut answered = false;
+        self.pending.extend_from_slice(bytes);
+        loop {
+            match parse_head(&self.pending, self.limits.max_head) {
+                Head::Complete { len, keep_alive } => {
+                    self.pending.drain(..len);
+                    answered = true;
+                    if !keep_alive {
+                        out.extend_from_slice(OK_CLOSE);
+                        return Next::Close;
+                    }
+                    out.extend_from_slice(OK_KEEP_ALIVE);
+                }
+                Head::Partial if self.pending.is_empty() => {
+                    self.deadline = now + self.limits.idle_timeout;
+                    return Next::AwaitRequest;
+                }
+                Head::Partial => {
+                    // A request that has just begun gets `head_timeout` to
+                    // finish, counted from its first bytes, not from each read.
+                    if answered || !was_mid_request {
+                        self.deadline = now + self.limits.head_timeout;
+                    }
+                    return Next::AwaitRestOfHead;
+                }
+                Head::Bad => {
+                    out.extend_from_slice(BAD_REQUEST);
+                    return Next::Close;
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: connection
+
+impl Connection {
+    pub fn new(limits: Limits, now: Instant) -> Self {
+        let deadline = now + limits.idle_timeout;
+        Connection {
+            limits,
+            pending: Vec::new(),
+            deadline,
+        }
+    }
+
+    /// When the server stops waiting for this client and closes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const MAX: usize = 8 * 1024;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    #[test]
+    fn the_responses_state_their_body_length() {
+        for response in [OK_KEEP_ALIVE, OK_CLOSE] {
+            let text = std::str::from_utf8(response).unwrap();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            assert_eq!(body, BODY);
+            assert!(head.contains(&format!("Content-Length: {}\r\n", BODY.len())));
+        }
+    }
+
+    #[test]
+    fn parse_head_tells_complete_partial_and_bad_apart() {
+        let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let complete = Head::Complete {
+            len: get.len(),
+            keep_alive: true,
+        };
+        assert_eq!(parse_head(get, MAX), complete);
+        assert_eq!(parse_head(&[&get[..], b"GET"].concat(), MAX), complete);
+        for cut in 0..get.len() {
+            assert_eq!(parse_head(&get[..cut], MAX), Head::Partial, "cut at {cut}");
+        }
+        let close = b"GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n";
+        assert!(matches!(
+            parse_head(close, MAX),
+            Head::Complete {
+                keep_alive: false,
+                ..
+            }
+        ));
+        let old = b"GET / HTTP/1.0\r\n\r\n";
+        assert!(matches!(
+            parse_head(old, MAX),
+            Head::Complete {
+                keep_alive: false,
+                ..
+            }
+        ));
+        assert_eq!(parse_head(&[b'a'; MAX + 1], MAX), Head::Bad);
+        assert_eq!(parse_head(b"GET  / HTTP/1.1\r\n\r\n", MAX), Head::Bad);
+    }
+
+    /// Random buffers, and every cut of them, from a fixed seed: half are
+    /// random bytes, half good heads with a few bytes changed, which get
+    /// past the first checks. The parser returns a verdict for each, and a
+    /// complete head lies within the buffer and the limit.
+    #[test]
+    fn parse_head_never_panics_on_random_bytes() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let good = b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
+        let alphabet = b"GET /HTP1.0:\r\n ,keep-alive close";
+        for case in 0..2000 {
+            let buf: Vec<u8> = if case % 2 == 0 {
+                let len = (next() % 300) as usize;
+                (0..len)
+                    .map(|_| match next() % 3 {
+                        0 => next() as u8,
+                        _ => alphabet[(next() % alphabet.len() as u64) as usize],
+                    })
+                    .collect()
+            } else {
+                let mut buf = good.to_vec();
+                for _ in 0..1 + next() % 3 {
+                    let at = (next() % buf.len() as u64) as usize;
+                    buf[at] = next() as u8;
+                }
+                buf
+            };
+            for cut in 0..=buf.len() {
+                if let Head::Complete { len, .. } = parse_head(&buf[..cut], 64) {
+                    assert!(len <= cut && len <= 64, "{len} of {cut}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_connection_answers_pipelined_requests_and_stops_at_a_bad_one() {
+        let now = Instant::now();
+        let mut connection = Connection::new(limits(), now);
+        let mut out = Vec::new();
+        let two = b"GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c";
+        assert_eq!(
+            connection.receive(two, now, &mut out),
+            Next::AwaitRestOfHead
+        );
+        assert_eq!(out, [OK_KEEP_ALIVE, OK_KEEP_ALIVE].concat());
+        out.clear();
+        assert_eq!(
+            connection.receive(b" HTTP/9\r\n\r\nGET", now, &mut out),
+            Next::Close
+        );
+        assert_eq!(out, BAD_REQUEST);
+    }
+
+    /// The head deadline runs from the request's first bytes: later bytes of
+    /// the same head do not extend it, a new request does.
+    #[test]
+    fn the_deadline_is_idle_between_requests_and_short_within_one() {
+        let start = Instant::now();
+        let later = start + Duration::from_secs(1);
+        let l = limits();
+        let mut connection = Connection::new(l, start);
+        let mut out = Vec::new();
+        assert_eq!(connection.deadline(), start + l.idle_timeout);
+        connection.receive(b"GET / HT", start, &mut out);
+        assert_eq!(connection.deadline(), start + l.head_timeout);
+        connection.receive(b"TP/1.1\r\n", later, &mut out);
+        assert_eq!(connection.deadline(), start + l.head_timeout);
+        connection.receive(b"\r\n", later, &mut out);
+        assert_eq!(connection.deadline(), later + l.idle_timeout);
+        connection.receive(b"GET /next HTTP/1.1\r\n\r\nGET", later, &mut out);
+        assert_eq!(connection.deadline(), later + l.head_timeout);
+    }
+}

@@ -1,0 +1,131 @@
+//! The three servers and what they share: [`Model`] names a concurrency
+//! model, [`serve`] runs it. Only std and tokio: the point is to see each
+//! model's own loop, with no framework in between.
+
+pub mod blocking;
+pub mod handler;
+pub mod tasks;
+
+use std::io;
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// How a server waits for many connections at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// One OS thread for each open connection.
+    ThreadPerConnection,
+    /// A fixed number of OS threads; each serves one connection to its end.
+    Pool { threads: usize },
+    /// A tokio task for each connection, on the multi-thread runtime.
+    TokioMultiThread,
+    /// A tokio task for each connection, all on one thread.
+    TokioCurrentThread,
+}
+
+impl Model {
+    /// The pool's size when [`Model::parse`] is given plain `pool`.
+    pub const DEFAULT_POOL_THREADS: usize = 64;
+
+    /// Every model, the pool at its default size.
+    pub const ALL: [Model; 4] = [
+        Model::ThreadPerConnection,
+        Model::Pool {
+            threads: Model::DEFAULT_POOL_THREADS,
+        },
+        Model::TokioMultiThread,
+        Model::TokioCurrentThread,
+    ];
+
+    /// The name [`Model::parse`] reads back.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::ThreadPerConnection => "thread",
+            Model::Pool { .. } => "pool",
+            Model::TokioMultiThread => "tokio",
+            Model::TokioCurrentThread => "tokio_current_thread",
+        }
+    }
+
+    /// `thread`, `pool` (of [`Model::DEFAULT_POOL_THREADS`]), `pool:N`,
+    /// `tokio` or `tokio_current_thread`.
+    pub fn parse(s: &str) -> Option<Model> {
+        match s {
+            "thread" => Some(Model::ThreadPerConnection),
+            "pool" => Some(Model::Pool {
+                threads: Model::DEFAULT_POOL_THREADS,
+            }),
+            "tokio" => Some(Model::TokioMultiThread),
+            "tokio_current_thread" => Some(Model::TokioCurrentThread),
+            _ => {
+                let threads = s.strip_prefix("pool:")?.parse().ok()?;
+                (threads > 0).then_some(Model::Pool { threads })
+            }
+        }
+    }
+}
+
+/// What the server tolerates from a client before it closes the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A request head longer than this gets `400 Bad Request`.
+    pub max_head: usize,
+    /// Once a request has begun, its whole head must arrive within this;
+    /// a client that stalls mid-request is closed.
+    pub head_timeout: Duration,
+    /// How long a keep-alive connection may stay silent between requests.
+    /// Long, so that a load test can hold many idle connections open.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_head: 8 * 1024,
+            head_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Serves `listener` (already bound to 127.0.0.1) with `model` until the
+/// process exits or accept fails; never returns `Ok` under normal operation.
+pub fn serve(model: Model, listener: TcpListener) -> io::Result<()> {
+    serve_with_limits(model, listener, Limits::default())
+}
+
+/// [`serve`], with limits of your own.
+pub fn serve_with_limits(model: Model, listener: TcpListener, limits: Limits) -> io::Result<()> {
+    match model {
+        Model::ThreadPerConnection => blocking::thread_per_connection(listener, limits),
+        Model::Pool { threads } => blocking::pool(listener, threads, limits),
+        Model::TokioMultiThread => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(tasks::task_per_connection(listener, limits))
+        }
+        Model::TokioCurrentThread => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(tasks::task_per_connection(listener, limits))
+        }
+    }
+}
+
+/// After a response that closes the connection, how long and how much the
+/// server reads and drops before it closes (see `blocking::close`).
+const LINGER_TIME: Duration = Duration::from_millis(500);
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Whether an accept error concerns only the connection being accepted
+/// (the client gave up first), so the server should go on accepting.
+fn is_per_connection(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}

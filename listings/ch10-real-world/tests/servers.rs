@@ -1,0 +1,455 @@
+//! The chapter's HTTP server, checked the same way under every concurrency
+//! model: good requests, keep-alive, bad input, stalled clients, random
+//! bytes, and clients that a one-connection-at-a-time server cannot serve.
+
+use ch10_real_world::http::blocking;
+use ch10_real_world::{Limits, Model, serve_with_limits};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Short timeouts, so the timeout tests run in seconds; the idle timeout
+/// is far longer than `REPLY_WAIT`, so that a server stuck on an idle
+/// connection is caught before that connection times out.
+const LIMITS: Limits = Limits {
+    max_head: 8 * 1024,
+    head_timeout: Duration::from_secs(1),
+    idle_timeout: Duration::from_secs(60),
+};
+
+/// How long a client waits for a reply before it says there was none.
+/// Generous: a loaded machine answers a loopback request far sooner.
+const REPLY_WAIT: Duration = Duration::from_secs(5);
+
+const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+const GET_CLOSE: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+/// Starts `model` on a fresh port, on a thread the test never joins: the
+/// server lives until the test process ends.
+fn start_with(model: Model, limits: Limits) -> SocketAddr {
+    count_panics();
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || serve_with_limits(model, listener, limits));
+    addr
+}
+
+fn start(model: Model) -> SocketAddr {
+    start_with(model, LIMITS)
+}
+
+/// Panics on the servers' threads, counted: a panic on a connection's
+/// thread or task would otherwise go unseen by its clients. Test threads,
+/// which libtest names after their test, are left out, so that a failing
+/// test does not fail this count too.
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let name = thread::current().name().map(str::to_owned);
+            if matches!(name.as_deref(), None | Some("tokio-runtime-worker")) {
+                PANICS.fetch_add(1, Ordering::SeqCst);
+            }
+            default(info);
+        }));
+    });
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, REPLY_WAIT).unwrap();
+    stream.set_read_timeout(Some(REPLY_WAIT)).unwrap();
+    stream.set_write_timeout(Some(REPLY_WAIT)).unwrap();
+    stream
+}
+
+/// One response: its status line, its headers and its body.
+#[derive(Debug)]
+struct Response {
+    status: String,
+    headers: String,
+    body: Vec<u8>,
+}
+
+/// Reads one response; `Err` if none arrives whole within `REPLY_WAIT`.
+fn read_response(stream: &mut TcpStream) -> io::Result<Response> {
+    let mut head = Vec::new();
+    let mut byte = [0];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).map_err(io::Error::other)?;
+    let (status, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
+    let length = headers
+        .lines()
+        .find_map(|line| line.strip_prefix("Content-Length: "))
+        .ok_or_else(|| io::Error::other(format!("no Content-Length in {head:?}")))?;
+    let mut body = vec![0; length.parse().map_err(io::Error::other)?];
+    stream.read_exact(&mut body)?;
+    Ok(Response {
+        status: status.to_string(),
+        headers: headers.to_string(),
+        body,
+    })
+}
+
+/// Whether the server has closed the connection: a read sees its end
+/// (or a reset) within `REPLY_WAIT`, rather than data or a timeout.
+fn closed_by_server(stream: &mut TcpStream) -> bool {
+    let mut buf = [0; 64];
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() == io::ErrorKind::ConnectionReset,
+    }
+}
+
+fn assert_hello(response: &Response) {
+    assert_eq!(response.status, "HTTP/1.1 200 OK", "{response:?}");
+    assert_eq!(response.body, b"hello, world\n", "{response:?}");
+}
+
+fn assert_bad_request_then_close(stream: &mut TcpStream) {
+    let response = read_response(stream).unwrap();
+    assert_eq!(response.status, "HTTP/1.1 400 Bad Request", "{response:?}");
+    assert!(
+        response.headers.contains("Connection: close"),
+        "{response:?}"
+    );
+    assert!(
+        closed_by_server(stream),
+        "the server kept the connection open"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The check that a server serves connections concurrently.
+
+/// Opens `idle` connections that each send one request, read its reply and
+/// then stay open and silent; then one more connection must get replies to
+/// `busy` requests while all of them are still open. A server that serves
+/// one connection to its end before it accepts the next answers the first
+/// idle connection and then waits on it: the second never gets its reply.
+fn serves_one_while_others_idle(addr: SocketAddr, idle: usize, busy: usize) -> Result<(), String> {
+    let mut open = Vec::new();
+    for i in 0..idle {
+        let mut stream = connect(addr);
+        stream
+            .write_all(GET)
+            .map_err(|e| format!("idle {i}: {e}"))?;
+        let reply = read_response(&mut stream).map_err(|e| format!("idle {i}: no reply: {e}"))?;
+        assert_hello(&reply);
+        open.push(stream);
+    }
+    let mut stream = connect(addr);
+    for request in 0..busy {
+        stream.write_all(GET).map_err(|e| format!("busy: {e}"))?;
+        let reply = read_response(&mut stream)
+            .map_err(|e| format!("busy, request {request}: no reply while {idle} open: {e}"))?;
+        assert_hello(&reply);
+    }
+    drop(open); // only now: every idle connection stayed open to the end
+    Ok(())
+}
+
+/// A server that takes one connection at a time and serves it to its end:
+/// the control that the check above must catch. Test code only, not one of
+/// the book's models.
+fn serve_one_at_a_time(listener: TcpListener) -> io::Result<()> {
+    loop {
+        let (stream, _) = listener.accept()?;
+        let _ = blocking::serve_connection(stream, LIMITS);
+    }
+}
+
+#[test]
+fn the_concurrency_check_fails_a_server_that_serves_one_connection_at_a_time() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || serve_one_at_a_time(listener));
+    // It answers one connection at a time, and keep-alive on one, ...
+    assert_eq!(serves_one_while_others_idle(addr, 0, 3), Ok(()));
+    // ... but not a second connection while the first stays open.
+    let error = serves_one_while_others_idle(addr, 2, 1).unwrap_err();
+    assert!(error.starts_with("idle 1: no reply"), "{error}");
+}
+
+// ---------------------------------------------------------------------------
+// The pool's limit: a pool of K threads serves at most K connections at once.
+
+const POOL: usize = 4;
+
+#[test]
+fn a_pool_of_k_leaves_connection_k_plus_1_unanswered_until_one_closes() {
+    let addr = start(Model::Pool { threads: POOL });
+    let mut open: Vec<TcpStream> = (0..POOL).map(|_| connect(addr)).collect();
+    for stream in &mut open {
+        stream.write_all(GET).unwrap();
+        assert_hello(&read_response(stream).unwrap());
+    }
+    // Every pool thread is now inside an idle connection. The next client
+    // is accepted by the kernel, but no thread reads its request.
+    let mut waiting = connect(addr);
+    waiting.write_all(GET).unwrap();
+    waiting
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let error = read_response(&mut waiting).unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::WouldBlock, "{error}");
+    // One idle client leaves: its thread takes the waiting connection.
+    drop(open.pop());
+    waiting.set_read_timeout(Some(REPLY_WAIT)).unwrap();
+    assert_hello(&read_response(&mut waiting).unwrap());
+}
+
+#[test]
+fn a_pool_of_k_plus_1_answers_connection_k_plus_1_at_once() {
+    let addr = start(Model::Pool { threads: POOL + 1 });
+    assert_eq!(serves_one_while_others_idle(addr, POOL, 3), Ok(()));
+}
+
+// ---------------------------------------------------------------------------
+// A fixed-seed generator of random inputs (xorshift64*, no crate needed).
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Random bytes, drawn mostly from the ones a request head is made of,
+    /// so that some inputs get far into the parser.
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        const ALPHABET: &[u8] = b"GET /HTP1.0:\r\n \tkeep-alive,close";
+        (0..len)
+            .map(|_| match self.below(4) {
+                0 => self.next() as u8,
+                _ => ALPHABET[self.below(ALPHABET.len())],
+            })
+            .collect()
+    }
+}
+
+/// Cases per model: random byte strings, then random cuts of good requests.
+const FUZZ_CASES: usize = 300;
+
+/// Sends `FUZZ_CASES` random inputs, each on its own connection, half of
+/// them random bytes and half good requests cut short or with a byte
+/// changed; then the server must still answer a good request, no thread of
+/// this process may have panicked, and every reply must be a 200 or a 400.
+fn fuzz(model: Model) {
+    let addr = start(model);
+    let mut rng = Rng(0x5eed_0000 + model.name().len() as u64);
+    let good = b"GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n";
+    for case in 0..FUZZ_CASES {
+        let input = if case % 2 == 0 {
+            let len = rng.below(200);
+            rng.bytes(len)
+        } else {
+            let mut input = good[..rng.below(good.len() + 1)].to_vec();
+            if !input.is_empty() && rng.below(2) == 0 {
+                let at = rng.below(input.len());
+                input[at] = rng.next() as u8;
+            }
+            input
+        };
+        let mut stream = connect(addr);
+        stream.write_all(&input).unwrap();
+        // Half-close: the server sees the end of the input and must finish
+        // without waiting for a timeout.
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut replies = Vec::new();
+        let _ = stream.read_to_end(&mut replies);
+        for reply in replies
+            .split(|&b| b == b'\n')
+            .filter(|l| l.starts_with(b"HTTP/"))
+        {
+            assert!(
+                reply.starts_with(b"HTTP/1.1 200 OK") || reply.starts_with(b"HTTP/1.1 400 Bad"),
+                "case {case}: {:?} got {:?}",
+                String::from_utf8_lossy(&input),
+                String::from_utf8_lossy(reply)
+            );
+        }
+    }
+    let mut stream = connect(addr);
+    stream.write_all(GET).unwrap();
+    assert_hello(&read_response(&mut stream).unwrap());
+    assert_eq!(PANICS.load(Ordering::SeqCst), 0, "a thread panicked");
+}
+
+// ---------------------------------------------------------------------------
+// The same tests for every model.
+
+macro_rules! every_model {
+    ($($module:ident: $model:expr,)*) => {$(
+        mod $module {
+            use super::*;
+
+            const MODEL: Model = $model;
+
+            #[test]
+            fn a_good_request_gets_the_response() {
+                let mut stream = connect(start(MODEL));
+                stream.write_all(GET).unwrap();
+                let response = read_response(&mut stream).unwrap();
+                assert_hello(&response);
+                assert!(response.headers.contains("Connection: keep-alive"));
+            }
+
+            #[test]
+            fn keep_alive_serves_several_requests_on_one_connection() {
+                let mut stream = connect(start(MODEL));
+                for _ in 0..5 {
+                    stream.write_all(GET).unwrap();
+                    assert_hello(&read_response(&mut stream).unwrap());
+                }
+                // Pipelined: three requests in one write, answered in
+                // order, the connection closed after the last as it asks.
+                stream.write_all(&[GET, GET, GET_CLOSE].concat()).unwrap();
+                for _ in 0..2 {
+                    assert_hello(&read_response(&mut stream).unwrap());
+                }
+                let last = read_response(&mut stream).unwrap();
+                assert_hello(&last);
+                assert!(last.headers.contains("Connection: close"), "{last:?}");
+                assert!(closed_by_server(&mut stream));
+            }
+
+            #[test]
+            fn http_1_0_closes_unless_keep_alive_is_asked_for() {
+                let addr = start(MODEL);
+                let mut stream = connect(addr);
+                stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+                assert_hello(&read_response(&mut stream).unwrap());
+                assert!(closed_by_server(&mut stream));
+
+                let mut stream = connect(addr);
+                let keep = b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n";
+                for _ in 0..3 {
+                    stream.write_all(keep).unwrap();
+                    assert_hello(&read_response(&mut stream).unwrap());
+                }
+            }
+
+            #[test]
+            fn a_malformed_head_gets_400_and_the_connection_closes() {
+                let addr = start(MODEL);
+                for bad in [
+                    &b"GET /\r\n\r\n"[..],
+                    b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+                    b"GET / HTTP/2.0\r\n\r\n",
+                    b"GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+                    b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+                    b"GET / HTTP/1.1\r\nHost: \xff\xfe\r\n\r\n",
+                    b"\r\n\r\n",
+                ] {
+                    let mut stream = connect(addr);
+                    stream.write_all(bad).unwrap();
+                    assert_bad_request_then_close(&mut stream);
+                }
+                // A bad request after a good one on the same connection:
+                // the good one is answered, then 400, then the close.
+                let mut stream = connect(addr);
+                stream.write_all(&[GET, b"GET\r\n\r\n"].concat()).unwrap();
+                assert_hello(&read_response(&mut stream).unwrap());
+                assert_bad_request_then_close(&mut stream);
+            }
+
+            #[test]
+            fn an_oversized_head_gets_400_and_the_connection_closes() {
+                let addr = start(MODEL);
+                let filler = format!("X-Filler: {}\r\n", "a".repeat(LIMITS.max_head));
+                // Unfinished and already too long: no need to wait for more.
+                let mut stream = connect(addr);
+                stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+                stream.write_all(filler.as_bytes()).unwrap();
+                assert_bad_request_then_close(&mut stream);
+                // Finished, but over the limit.
+                let mut stream = connect(addr);
+                let head = format!("GET / HTTP/1.1\r\n{filler}\r\n");
+                stream.write_all(head.as_bytes()).unwrap();
+                assert_bad_request_then_close(&mut stream);
+            }
+
+            /// The bound: `head_timeout` after the request began, with
+            /// `REPLY_WAIT` of slack for a loaded machine. Not before
+            /// half of `head_timeout`, so it is the timeout that closes it.
+            #[test]
+            fn a_client_that_stalls_mid_request_is_closed_within_the_bound() {
+                let addr = start(MODEL);
+                let mut stream = connect(addr);
+                let began = Instant::now();
+                stream.write_all(b"GET / HTTP/1.1\r\nHost: loc").unwrap();
+                assert!(closed_by_server(&mut stream), "still open");
+                let took = began.elapsed();
+                assert!(took >= LIMITS.head_timeout / 2, "closed after {took:?}");
+                // A client that trickles a byte at a time gets no longer:
+                // the deadline runs from the request's first bytes. It
+                // trickles for four times `head_timeout`, and the server
+                // must close while it still trickles (a write to a closed
+                // connection fails from the second one on).
+                let mut stream = connect(addr);
+                let trickle = format!("GET / HTTP/1.1\r\nX-Slow: {}", "a".repeat(40));
+                let mut closed = false;
+                for &byte in trickle.as_bytes().iter().take(40) {
+                    if stream.write_all(&[byte]).is_err() {
+                        closed = true;
+                        break;
+                    }
+                    thread::sleep(LIMITS.head_timeout / 10);
+                }
+                assert!(closed, "still open after four times head_timeout");
+            }
+
+            #[test]
+            fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+                let idle = Limits { idle_timeout: Duration::from_secs(1), ..LIMITS };
+                let mut stream = connect(start_with(MODEL, idle));
+                stream.write_all(GET).unwrap();
+                assert_hello(&read_response(&mut stream).unwrap());
+                let began = Instant::now();
+                assert!(closed_by_server(&mut stream), "still open");
+                let took = began.elapsed();
+                assert!(took >= idle.idle_timeout / 2, "closed after {took:?}");
+            }
+
+            #[test]
+            fn random_bytes_never_stop_the_server() {
+                fuzz(MODEL);
+            }
+
+            #[test]
+            fn it_serves_one_client_while_others_stay_open_and_idle() {
+                let idle = match MODEL {
+                    Model::Pool { threads } => threads - 1,
+                    _ => 16,
+                };
+                assert_eq!(serves_one_while_others_idle(start(MODEL), idle, 3), Ok(()));
+            }
+        }
+    )*};
+}
+
+every_model! {
+    thread_per_connection: Model::ThreadPerConnection,
+    pool: Model::Pool { threads: 8 },
+    tokio_multi_thread: Model::TokioMultiThread,
+    tokio_current_thread: Model::TokioCurrentThread,
+}

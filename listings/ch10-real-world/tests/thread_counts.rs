@@ -1,0 +1,132 @@
+//! How many OS threads each server runs as connections open: the server
+//! runs as a child process (the `http_server` binary), so that the count
+//! in its `/proc/PID/task` is the server's alone, not this test's.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Idle connections opened on top of the first one.
+const CONNECTIONS: usize = 40;
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The server as a child; dropping it closes its stdin, which stops it.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(model: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_http_server"))
+            .arg(model)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line.trim().strip_prefix("listening on ").unwrap();
+        Server {
+            addr: addr.parse().unwrap(),
+            child,
+        }
+    }
+
+    fn threads(&self) -> usize {
+        let task = format!("/proc/{}/task", self.child.id());
+        std::fs::read_dir(task).unwrap().count()
+    }
+
+    /// A connection whose one request has been answered, left open: the
+    /// server has accepted it and holds whatever it gives a connection.
+    fn open_idle(&self) -> TcpStream {
+        let mut stream = TcpStream::connect_timeout(&self.addr, WAIT).unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .unwrap();
+        let mut reply = [0; 128];
+        let mut got = 0;
+        while !reply[..got].ends_with(b"hello, world\n") {
+            let n = stream.read(&mut reply[got..]).unwrap();
+            assert!(n > 0, "closed before the reply");
+            got += n;
+        }
+        stream
+    }
+
+    /// The thread count once it has stopped changing (a thread that is
+    /// ending may still be listed for a moment), or after `WAIT`.
+    fn settled_threads(&self) -> usize {
+        let began = Instant::now();
+        let mut last = self.threads();
+        while began.elapsed() < WAIT {
+            thread::sleep(Duration::from_millis(100));
+            let now = self.threads();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+        last
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// Threads before and after `CONNECTIONS` more idle connections, counted
+/// once the first connection is served (so every thread the server starts
+/// at the first connection, such as a runtime's workers, is in `before`).
+fn threads_before_and_after(model: &str) -> (usize, usize) {
+    let server = Server::start(model);
+    let _first = server.open_idle();
+    let before = server.settled_threads();
+    let _open: Vec<TcpStream> = (0..CONNECTIONS).map(|_| server.open_idle()).collect();
+    (before, server.settled_threads())
+}
+
+#[test]
+fn thread_per_connection_runs_one_thread_per_open_connection() {
+    let (before, after) = threads_before_and_after("thread");
+    assert_eq!(
+        after,
+        before + CONNECTIONS,
+        "{before} threads, then {after}"
+    );
+}
+
+#[test]
+fn a_pool_starts_no_thread_as_connections_open() {
+    let (before, after) = threads_before_and_after("pool:64");
+    assert_eq!(after, before, "{before} threads, then {after}");
+}
+
+#[test]
+fn tokio_multi_thread_does_not_add_threads_for_connections() {
+    let (before, after) = threads_before_and_after("tokio");
+    assert_eq!(after, before, "{before} threads, then {after}");
+}
+
+/// The threads `http_server` runs besides any the server starts: its main
+/// thread (which calls `serve`), the one that waits for stdin to close,
+/// and the watchdog.
+const BIN_THREADS: usize = 3;
+
+/// Not one thread beyond the binary's own: the main thread, inside
+/// `serve`, runs the runtime, the accept loop and every connection's task.
+#[test]
+fn tokio_current_thread_serves_every_connection_on_the_main_thread() {
+    let (before, after) = threads_before_and_after("tokio_current_thread");
+    assert_eq!(before, BIN_THREADS, "{before} threads with one connection");
+    assert_eq!(after, before, "{before} threads, then {after}");
+}
