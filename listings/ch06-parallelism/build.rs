@@ -9,7 +9,8 @@ use std::{env, fs};
 /// Writes `file` with its first `from` replaced by `to` as `OUT_DIR/name`.
 fn control(file: &str, from: &str, to: &str, name: &str) {
     println!("cargo::rerun-if-changed={file}");
-    let source = fs::read_to_string(file).expect("cannot read a compile-fail listing");
+    let source =
+        fs::read_to_string(file).expect("cannot read a compile-fail listing");
     let out = env::var_os("OUT_DIR").expect("cargo sets OUT_DIR");
     let changed = source.replacen(from, to, 1);
     fs::write(Path::new(&out).join(name), changed).expect("cannot write a control");

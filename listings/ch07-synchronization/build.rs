@@ -10,7 +10,8 @@ fn main() {
     let out = env::var_os("OUT_DIR").expect("cargo sets OUT_DIR");
     let guard = "compile_fail/guard_across_spawn.rs";
     println!("cargo::rerun-if-changed={guard}");
-    let source = fs::read_to_string(guard).expect("cannot read the compile-fail listing");
+    let source =
+        fs::read_to_string(guard).expect("cannot read the compile-fail listing");
     // Without the `.await`, the guard no longer lives across one.
     let without_await: String = source
         .lines()
@@ -18,11 +19,13 @@ fn main() {
         .map(|line| format!("{line}\n"))
         .collect();
     // `spawn_local` asks for no `Send`: only the spawn function changes.
-    let spawn_local = source.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1);
+    let spawn_local =
+        source.replacen("tokio::spawn(", "tokio::task::spawn_local(", 1);
     for (name, control) in [
         ("guard_without_await.rs", without_await),
         ("guard_with_spawn_local.rs", spawn_local),
     ] {
-        fs::write(Path::new(&out).join(name), control).expect("cannot write a control");
+        fs::write(Path::new(&out).join(name), control)
+            .expect("cannot write a control");
     }
 }

@@ -61,7 +61,10 @@ pub fn render(chart: &Chart, measurements: &Measurements) -> Result<String, Stri
 
 /// The points of each series: ids `<prefix><number>`, or the raw `points` of
 /// the measurement named by the prefix itself (a probe's fitted value).
-pub fn lines(chart: &Chart, measurements: &Measurements) -> Result<(Vec<Line>, Unit), String> {
+pub fn lines(
+    chart: &Chart,
+    measurements: &Measurements,
+) -> Result<(Vec<Line>, Unit), String> {
     let mut units = Units::default();
     let mut lines = Vec::new();
     for series in &chart.series {
@@ -140,7 +143,9 @@ struct Units(BTreeMap<String, Unit>);
 
 impl Units {
     fn add(&mut self, id: &str, value: &Value) -> Result<(), String> {
-        if let Some((other, unit)) = self.0.iter().find(|(_, unit)| **unit != value.unit) {
+        if let Some((other, unit)) =
+            self.0.iter().find(|(_, unit)| **unit != value.unit)
+        {
             return Err(format!(
                 "`{id}` is in {:?} but `{other}` is in {unit:?}: one chart, one unit",
                 value.unit
@@ -166,6 +171,29 @@ fn decades(min: f64, max: f64) -> (f64, f64) {
     }
 }
 
+/// What drawing on plotters' SVG backend can fail with.
+type DrawError = Box<dyn std::error::Error>;
+
+/// A `width` x `height` SVG document: a white page with the chart's title,
+/// the rest of it drawn by `draw` on the area under the title.
+fn svg(
+    chart: &Chart,
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), DrawError>,
+) -> Result<String, String> {
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), DrawError> {
+        let root =
+            SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root.titled(&chart.title, (FONT, 22))?)?;
+        root.present()?;
+        Ok(())
+    })();
+    drawn.map_err(|e| e.to_string())?;
+    Ok(svg)
+}
+
 fn draw_lines(chart: &Chart, lines: &[Line], unit: Unit) -> Result<String, String> {
     let all = || lines.iter().flat_map(|line| line.points.iter());
     let (x_low, x_high) = decades(
@@ -177,20 +205,17 @@ fn draw_lines(chart: &Chart, lines: &[Line], unit: Unit) -> Result<String, Strin
         all().map(|p| p.1).fold(0.0, f64::max),
     );
     let legend_width = label_width(lines.iter().map(|l| l.label.as_str())) + 40;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let titled = root
-            .titled(&chart.title, (FONT, 22))
-            .map_err(|e| e.to_string())?;
-        let (plot_area, legend_area) = titled.split_horizontally(WIDTH - legend_width);
+    svg(chart, (WIDTH, HEIGHT), |titled| {
+        let (plot_area, legend_area) =
+            titled.split_horizontally(WIDTH - legend_width);
         let mut plot = ChartBuilder::on(&plot_area)
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(84)
-            .build_cartesian_2d((x_low..x_high).log_scale(), (y_low..y_high).log_scale())
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(
+                (x_low..x_high).log_scale(),
+                (y_low..y_high).log_scale(),
+            )?;
         let x_desc = chart.x_label.clone().unwrap_or_default();
         plot.configure_mesh()
             .x_desc(x_desc)
@@ -201,25 +226,23 @@ fn draw_lines(chart: &Chart, lines: &[Line], unit: Unit) -> Result<String, Strin
             .axis_desc_style((FONT, 15))
             .light_line_style(WHITE.mix(0.0))
             .bold_line_style(BLACK.mix(0.12))
-            .draw()
-            .map_err(|e| e.to_string())?;
+            .draw()?;
         for (line, color) in lines.iter().zip(PALETTE.iter().cycle()) {
-            plot.draw_series(LineSeries::new(line.points.clone(), color.stroke_width(2)))
-                .map_err(|e| e.to_string())?;
+            plot.draw_series(LineSeries::new(
+                line.points.clone(),
+                color.stroke_width(2),
+            ))?;
             plot.draw_series(
                 line.points
                     .iter()
                     .map(|p| Circle::new(*p, 3, color.filled())),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
         }
         // Align the legend with the top of the plot.
         let plot_top = plot.plotting_area().get_pixel_range().1.start;
         let top = plot_top - legend_area.get_pixel_range().1.start;
-        draw_legend(&legend_area, lines.iter().map(|l| l.label.as_str()), top)?;
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(svg)
+        draw_legend(&legend_area, lines.iter().map(|l| l.label.as_str()), top)
+    })
 }
 
 /// A parameter on a log axis: `1`, `10`, `100`, `1k`, `10k`, `1M`.
@@ -245,23 +268,26 @@ fn draw_legend<'a>(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     labels: impl Iterator<Item = &'a str>,
     top: i32,
-) -> Result<(), String> {
+) -> Result<(), DrawError> {
     for ((i, label), color) in labels.enumerate().zip(PALETTE.iter().cycle()) {
         let y = top + 8 + 24 * i as i32;
         let sample = PathElement::new(vec![(4, y), (28, y)], color.stroke_width(3));
-        area.draw(&sample).map_err(|e| e.to_string())?;
-        area.draw(&Circle::new((16, y), 3, color.filled()))
-            .map_err(|e| e.to_string())?;
-        let style = TextStyle::from((FONT, 14)).pos(Pos::new(HPos::Left, VPos::Center));
-        area.draw(&Text::new(label.to_string(), (34, y), style))
-            .map_err(|e| e.to_string())?;
+        area.draw(&sample)?;
+        area.draw(&Circle::new((16, y), 3, color.filled()))?;
+        let style =
+            TextStyle::from((FONT, 14)).pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(label.to_string(), (34, y), style))?;
     }
     Ok(())
 }
 
 /// Horizontal bars, first at the top, so long labels fit; each bar's value
 /// is printed at its end.
-fn draw_bars(chart: &Chart, bars: &[(String, f64)], unit: Unit) -> Result<String, String> {
+fn draw_bars(
+    chart: &Chart,
+    bars: &[(String, f64)],
+    unit: Unit,
+) -> Result<String, String> {
     let max = bars.iter().map(|b| b.1).fold(0.0, f64::max);
     // Room right of the longest bar for its value.
     let x_high = if max > 0.0 { max * 1.2 } else { 1.0 };
@@ -270,21 +296,16 @@ fn draw_bars(chart: &Chart, bars: &[(String, f64)], unit: Unit) -> Result<String
     let bar_at = |segment: usize| bars.get(last.checked_sub(segment)?);
     // A few bars need less height than a full chart.
     let height = (130 + 60 * bars.len() as u32).min(HEIGHT);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let titled = root
-            .titled(&chart.title, (FONT, 22))
-            .map_err(|e| e.to_string())?;
-        let mut plot = ChartBuilder::on(&titled)
+    svg(chart, (WIDTH, height), |titled| {
+        let mut plot = ChartBuilder::on(titled)
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(label_width(bars.iter().map(|b| b.0.as_str())) + 16)
-            .build_cartesian_2d(0.0..x_high, (0..last).into_segmented())
-            .map_err(|e| e.to_string())?;
+            .build_cartesian_2d(0.0..x_high, (0..last).into_segmented())?;
         let label_of = |segment: &SegmentValue<usize>| match segment {
-            SegmentValue::CenterOf(i) => bar_at(*i).map(|b| b.0.clone()).unwrap_or_default(),
+            SegmentValue::CenterOf(i) => {
+                bar_at(*i).map(|b| b.0.clone()).unwrap_or_default()
+            }
             _ => String::new(),
         };
         plot.configure_mesh()
@@ -298,9 +319,9 @@ fn draw_bars(chart: &Chart, bars: &[(String, f64)], unit: Unit) -> Result<String
             .axis_desc_style((FONT, 15))
             .light_line_style(WHITE.mix(0.0))
             .bold_line_style(BLACK.mix(0.12))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        let value_style = TextStyle::from((FONT, 14)).pos(Pos::new(HPos::Left, VPos::Center));
+            .draw()?;
+        let value_style =
+            TextStyle::from((FONT, 14)).pos(Pos::new(HPos::Left, VPos::Center));
         for segment in 0..=last {
             let Some((_, value)) = bar_at(segment) else {
                 continue;
@@ -314,14 +335,11 @@ fn draw_bars(chart: &Chart, bars: &[(String, f64)], unit: Unit) -> Result<String
                 color.filled(),
             );
             bar.set_margin(8, 8, 0, 0);
-            plot.draw_series(std::iter::once(bar))
-                .map_err(|e| e.to_string())?;
+            plot.draw_series(std::iter::once(bar))?;
             let label = EmptyElement::at((*value, SegmentValue::CenterOf(segment)))
                 + Text::new(format_value(*value, unit), (6, 0), value_style.clone());
-            plot.draw_series(std::iter::once(label))
-                .map_err(|e| e.to_string())?;
+            plot.draw_series(std::iter::once(label))?;
         }
-        root.present().map_err(|e| e.to_string())?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }

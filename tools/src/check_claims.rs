@@ -29,7 +29,8 @@ pub fn run(root: &Path, options: &Options) -> Result<bool, String> {
         return Ok(true);
     }
     let mut measurements = load(&path)?;
-    let mut failing = report(&registry.claims.iter().collect::<Vec<_>>(), &measurements);
+    let mut failing =
+        report(&registry.claims.iter().collect::<Vec<_>>(), &measurements);
     let mut reruns = 0;
     while reruns < options.rerun && failing.iter().any(|v| v.rerunnable) {
         reruns += 1;
@@ -72,8 +73,11 @@ pub fn run(root: &Path, options: &Options) -> Result<bool, String> {
 }
 
 fn load(path: &Path) -> Result<Measurements, String> {
-    Measurements::load(path)
-        .map_err(|e| format!("{e}: measure first (`booktools measure`), or name the file to check"))
+    Measurements::load(path).map_err(|e| {
+        format!(
+            "{e}: measure first (`booktools measure`), or name the file to check"
+        )
+    })
 }
 
 /// A claim that failed, and whether fresh figures could change that.
@@ -84,7 +88,10 @@ struct Failing<'a> {
 
 /// Prints a line per claim (ok to stdout, errors to stderr) and returns the
 /// claims that fail.
-fn report<'a>(claims: &[&'a Claim], measurements: &Measurements) -> Vec<Failing<'a>> {
+fn report<'a>(
+    claims: &[&'a Claim],
+    measurements: &Measurements,
+) -> Vec<Failing<'a>> {
     let mut failing = Vec::new();
     for claim in claims {
         let verdict = evaluate(claim, measurements);
@@ -125,9 +132,9 @@ fn remeasure(
     };
     let mut whole_sources = Vec::new();
     for (source_id, ids) in &by_source {
-        let source = registry
-            .source(source_id)
-            .ok_or_else(|| format!("no [[source]] `{source_id}` in {}", crate::registry::PATH))?;
+        let source = registry.source(source_id).ok_or_else(|| {
+            format!("no [[source]] `{source_id}` in {}", crate::registry::PATH)
+        })?;
         let only = (source.kind == SourceKind::Criterion).then_some(ids.as_slice());
         if only.is_none() {
             whole_sources.push(source.id.as_str());
@@ -137,6 +144,8 @@ fn remeasure(
             .extend(measure_source(root, source, Mode::Ci, only)?);
     }
     // A probe re-ran whole: none of its earlier figures stay.
-    let keep = |id: &str| !whole_sources.contains(&id.split('/').next().unwrap_or_default());
+    let keep = |id: &str| {
+        !whole_sources.contains(&id.split('/').next().unwrap_or_default())
+    };
     Measurements::merge(load_existing(path)?, fresh, keep).save(path)
 }

@@ -26,7 +26,10 @@ pub struct Evidence<'a> {
     pub ratio: f64,
 }
 
-pub fn evaluate<'a>(claim: &'a Claim, measurements: &'a Measurements) -> Verdict<'a> {
+pub fn evaluate<'a>(
+    claim: &'a Claim,
+    measurements: &'a Measurements,
+) -> Verdict<'a> {
     let missing: Vec<&str> = [&claim.numerator, &claim.denominator]
         .into_iter()
         .filter(|id| !measurements.values.contains_key(id.as_str()))

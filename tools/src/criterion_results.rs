@@ -23,7 +23,8 @@ pub fn criterion_dir(root: &Path) -> PathBuf {
 
 /// Cargo's target directory: `$CARGO_TARGET_DIR`, else `target` under `root`.
 pub fn target_dir(root: &Path) -> PathBuf {
-    let dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| "target".into(), PathBuf::from);
     crate::under(root, &dir)
 }
 
@@ -75,8 +76,8 @@ pub fn read_group(group_dir: &Path) -> Result<BTreeMap<String, Value>, String> {
 /// `estimates.json` (criterion's `base` and `change` directories are older
 /// runs and comparisons, never read).
 fn find_new_dirs(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut subdirs: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())

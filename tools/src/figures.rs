@@ -138,7 +138,10 @@ pub(crate) struct Document<'a> {
 
 /// Scans `documents`, excusing the figures `exceptions` cover; returns the
 /// typed figures left and, for each exception, whether it excused any.
-fn scan(documents: &[Document], exceptions: &[Exception]) -> (Vec<Found>, Vec<bool>) {
+fn scan(
+    documents: &[Document],
+    exceptions: &[Exception],
+) -> (Vec<Found>, Vec<bool>) {
     let mut found = Vec::new();
     let mut used = vec![false; exceptions.len()];
     for document in documents {
@@ -146,7 +149,9 @@ fn scan(documents: &[Document], exceptions: &[Exception]) -> (Vec<Found>, Vec<bo
             // Where this run's text contains an exception of this file.
             let mut excused: Vec<(usize, usize, usize)> = Vec::new();
             for (index, exception) in exceptions.iter().enumerate() {
-                if exception.file.get_ref() != document.file || exception.text.is_empty() {
+                if exception.file.get_ref() != document.file
+                    || exception.text.is_empty()
+                {
                     continue;
                 }
                 for (at, _) in run.text.match_indices(exception.text.as_str()) {
@@ -215,24 +220,15 @@ impl BookText {
     /// Reads the book under `root`. `Err` for files that cannot be read or parsed.
     pub(crate) fn read(root: &Path) -> Result<BookText, String> {
         let mut texts: BTreeMap<String, String> = BTreeMap::new();
-        for dir in [crate::inventory::SRC, crate::inventory::DIR] {
-            let extension = if dir == crate::inventory::SRC {
-                ".md"
-            } else {
-                ".toml"
-            };
-            let path = root.join(dir);
-            let entries =
-                fs::read_dir(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.ends_with(extension) && entry.path().is_file() {
-                    let file = format!("{dir}/{name}");
-                    let text = fs::read_to_string(entry.path())
-                        .map_err(|e| format!("cannot read {file}: {e}"))?;
-                    texts.insert(file, text);
-                }
+        for (dir, extension) in [
+            (crate::inventory::SRC, "md"),
+            (crate::inventory::DIR, "toml"),
+        ] {
+            for name in crate::files::names_in(&root.join(dir), extension)? {
+                let file = format!("{dir}/{name}");
+                let text = fs::read_to_string(root.join(&file))
+                    .map_err(|e| format!("cannot read {file}: {e}"))?;
+                texts.insert(file, text);
             }
         }
         let mut says: Vec<(String, Spanned<String>)> = Vec::new();
@@ -240,7 +236,9 @@ impl BookText {
             if file.ends_with(".toml") {
                 let parsed: InventoryFile = toml::from_str(text)
                     .map_err(|e| format!("{file}: {}", e.message().trim_end()))?;
-                says.extend(parsed.statement.into_iter().map(|s| (file.clone(), s.says)));
+                says.extend(
+                    parsed.statement.into_iter().map(|s| (file.clone(), s.says)),
+                );
             }
         }
         Ok(BookText { texts, says })
@@ -284,18 +282,15 @@ pub fn check(root: &Path) -> Result<Report, String> {
     let book = BookText::read(root)?;
     let documents = book.documents();
 
-    let exceptions_path = root.join(EXCEPTIONS);
-    let (exceptions, exceptions_text) = match fs::read_to_string(&exceptions_path) {
-        Ok(text) => {
-            let parsed: ExceptionsFile = toml::from_str(&text).map_err(|e| {
-                let line = crate::files::toml_error_line(&text, &e);
-                format!("{EXCEPTIONS}:{line}: {}", e.message().trim_end())
-            })?;
-            (parsed.figure, text)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), String::new()),
-        Err(e) => return Err(format!("cannot read {EXCEPTIONS}: {e}")),
-    };
+    let exceptions_path = crate::under(root, Path::new(EXCEPTIONS));
+    let exceptions_text =
+        crate::files::read_if_present(&exceptions_path)?.unwrap_or_default();
+    let exceptions = toml::from_str::<ExceptionsFile>(&exceptions_text)
+        .map_err(|e| {
+            let line = crate::files::toml_error_line(&exceptions_text, &e);
+            format!("{EXCEPTIONS}:{line}: {}", e.message().trim_end())
+        })?
+        .figure;
 
     let (found, used) = scan(&documents, &exceptions);
     let mut problems: Vec<Problem> = found
@@ -423,7 +418,8 @@ mod tests {
     fn a_figure_split_by_emphasis_or_a_line_break_is_still_found() {
         assert_eq!(
             figures("The *30* µs\nand 2\nKiB and a **5 s** nap."),
-            [(1, "30 µs"), (2, "2 KiB"), (3, "5 s")].map(|(l, f)| (l, f.to_string()))
+            [(1, "30 µs"), (2, "2 KiB"), (3, "5 s")]
+                .map(|(l, f)| (l, f.to_string()))
         );
     }
 
@@ -434,7 +430,8 @@ mod tests {
 
     #[test]
     fn tables_headings_and_lists_are_prose() {
-        let text = "## At 5 ms\n\n| a | b |\n|---|---|\n| 3 s | x |\n\n- one 2 KiB\n";
+        let text =
+            "## At 5 ms\n\n| a | b |\n|---|---|\n| 3 s | x |\n\n- one 2 KiB\n";
         assert_eq!(
             figures(text),
             [(1, "5 ms"), (5, "3 s"), (7, "2 KiB")].map(|(l, f)| (l, f.to_string()))
@@ -443,7 +440,10 @@ mod tests {
 
     #[test]
     fn the_context_shows_the_prose_around_the_figure() {
-        let found = find_in_markdown("x.md", "Spawning costs {{#measured a}} or about 30 µs.");
+        let found = find_in_markdown(
+            "x.md",
+            "Spawning costs {{#measured a}} or about 30 µs.",
+        );
         assert_eq!(found[0].context, "Spawning costs … or about 30 µs.");
     }
 }

@@ -12,6 +12,7 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::files::slashed;
 use crate::markdown::{self, Directive, DirectiveKind};
 
 /// Listing files that are deliberately not shown, one `path  # reason` per line.
@@ -218,14 +219,11 @@ impl Report {
 
 /// Checks the book rooted at `root` (the directory holding `src/` and `listings/`).
 /// I/O errors (other than missing included files, which are problems) abort the check.
-pub fn check(root: &Path) -> io::Result<Report> {
+pub fn check(root: &Path) -> Result<Report, String> {
     if !root.join("src").is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!(
-                "{} has no src/ directory: run from the repository root or pass it as ROOT",
-                root.display()
-            ),
+        return Err(format!(
+            "{} has no src/ directory: run from the repository root or pass it as ROOT",
+            root.display()
         ));
     }
     let mut checker = Checker {
@@ -289,7 +287,7 @@ impl Checker<'_> {
         self.problems.push(Problem { path, line, kind });
     }
 
-    fn check_chapter(&mut self, chapter: &Path) -> io::Result<()> {
+    fn check_chapter(&mut self, chapter: &Path) -> Result<(), String> {
         let text = read(&self.root.join(chapter))?;
         let dir = chapter.parent().unwrap_or(Path::new(""));
         for block in markdown::code_blocks(&text) {
@@ -327,29 +325,40 @@ impl Checker<'_> {
     /// outside a `rustdoc_include`'s selection and rustdoc's `# ` lines are
     /// hidden in Rust blocks, and anchor markers are never shown. An include
     /// that does not resolve counts nothing (it is reported on its own).
+    /// What an included file (normalised, relative to the root) offers,
+    /// read on first use; `None` when it does not exist.
+    fn facts(&mut self, file: &Path) -> Option<&FileFacts> {
+        let root = self.root;
+        let read = || FileFacts::read(&root.join(file));
+        self.facts
+            .entry(file.to_path_buf())
+            .or_insert_with(read)
+            .as_ref()
+    }
+
     fn shown_lines(&mut self, dir: &Path, body: &[&str], rust: bool) -> usize {
         let mut shown = 0;
         for line in body {
-            let found = is_include_line(line).then(|| markdown::directives(line.trim()));
-            let target = found.and_then(|d| d.first().and_then(|d| parse_directive(d).ok()));
+            let found =
+                is_include_line(line).then(|| markdown::directives(line.trim()));
+            let target =
+                found.and_then(|d| d.first().and_then(|d| parse_directive(d).ok()));
             let Some(target) = target else {
                 shown += usize::from(!(rust && is_hidden_rust_line(line)));
                 continue;
             };
-            let file = normalize(&dir.join(target.file));
-            let root = self.root;
-            let facts = self
-                .facts
-                .entry(file.clone())
-                .or_insert_with(|| FileFacts::read(&root.join(&file)));
-            if let Some(facts) = facts {
+            if let Some(facts) = self.facts(&normalize(&dir.join(target.file))) {
                 shown += facts.shown(&target.selection, rust);
             }
         }
         shown
     }
 
-    fn check_directive(&mut self, dir: &Path, directive: &Directive) -> Result<(), Kind> {
+    fn check_directive(
+        &mut self,
+        dir: &Path,
+        directive: &Directive,
+    ) -> Result<(), Kind> {
         let target = parse_directive(directive)?;
         // mdBook resolves include paths against the chapter's own directory.
         let file = normalize(&dir.join(target.file));
@@ -364,12 +373,7 @@ impl Checker<'_> {
             }
             Selection::Lines { .. } => {}
         }
-        let root = self.root;
-        let facts = self
-            .facts
-            .entry(file.clone())
-            .or_insert_with(|| FileFacts::read(&root.join(&file)));
-        let Some(facts) = facts else {
+        let Some(facts) = self.facts(&file) else {
             return Err(Kind::MissingFile(file));
         };
         match target.selection {
@@ -394,7 +398,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_anchor_markers(&mut self, listing: &Path) -> io::Result<()> {
+    fn check_anchor_markers(&mut self, listing: &Path) -> Result<(), String> {
         let text = read(&self.root.join(listing))?;
         let mut first_opened: HashMap<&str, usize> = HashMap::new();
         let mut open: BTreeMap<&str, usize> = BTreeMap::new();
@@ -404,15 +408,27 @@ impl Checker<'_> {
             };
             let (number, name) = (index + 1, marker.name);
             if !is_anchor_name(name) {
-                self.problem(listing, number, Kind::InvalidAnchorName(name.to_string()));
+                self.problem(
+                    listing,
+                    number,
+                    Kind::InvalidAnchorName(name.to_string()),
+                );
             } else if marker.is_end {
                 if open.remove(name).is_none() {
-                    self.problem(listing, number, Kind::UnopenedAnchorEnd(name.to_string()));
+                    self.problem(
+                        listing,
+                        number,
+                        Kind::UnopenedAnchorEnd(name.to_string()),
+                    );
                 }
             } else {
                 if let Some(&first_line) = first_opened.get(name) {
                     let name = name.to_string();
-                    self.problem(listing, number, Kind::DuplicateAnchor { name, first_line });
+                    self.problem(
+                        listing,
+                        number,
+                        Kind::DuplicateAnchor { name, first_line },
+                    );
                 }
                 first_opened.entry(name).or_insert(number);
                 open.insert(name, number);
@@ -427,7 +443,11 @@ impl Checker<'_> {
         for (name, line) in first_opened {
             let key = (listing.to_path_buf(), name.to_string());
             let closed = !open.contains_key(name);
-            if is_anchor_name(name) && closed && !whole && !self.used_anchors.contains(&key) {
+            if is_anchor_name(name)
+                && closed
+                && !whole
+                && !self.used_anchors.contains(&key)
+            {
                 self.problem(listing, line, Kind::UnusedAnchor(name.to_string()));
             }
         }
@@ -435,7 +455,7 @@ impl Checker<'_> {
     }
 
     /// Checks `listings/not-shown.txt` and returns the files it validly exempts.
-    fn check_exemptions(&mut self) -> io::Result<HashSet<PathBuf>> {
+    fn check_exemptions(&mut self) -> Result<HashSet<PathBuf>, String> {
         let mut exempt = HashSet::new();
         let list = Path::new(EXEMPTIONS);
         if !self.root.join(list).exists() {
@@ -499,7 +519,8 @@ impl FileFacts {
             Selection::Whole => &self.text,
             Selection::Anchor(anchor) => {
                 let start = self.text.iter().position(|line| {
-                    anchor_marker(line).is_some_and(|m| !m.is_end && m.name == anchor)
+                    anchor_marker(line)
+                        .is_some_and(|m| !m.is_end && m.name == anchor)
                 });
                 let Some(start) = start else { return 0 };
                 let end = self.text[start..].iter().position(|line| {
@@ -650,19 +671,24 @@ fn is_anchor_name(name: &str) -> bool {
 
 /// Files under `root/dir` with one of `extensions`, relative to `root`, in a
 /// stable order. Skips `target/` build directories; a missing `dir` is empty.
-fn files_under(root: &Path, dir: &Path, extensions: &[&str]) -> io::Result<Vec<PathBuf>> {
+fn files_under(
+    root: &Path,
+    dir: &Path,
+    extensions: &[&str],
+) -> Result<Vec<PathBuf>, String> {
     let full = root.join(dir);
     if !full.is_dir() {
         return Ok(Vec::new());
     }
+    let error = |e: io::Error| format!("{}: {e}", full.display());
     let mut entries = fs::read_dir(&full)
         .and_then(|entries| entries.collect::<io::Result<Vec<_>>>())
-        .map_err(|e| with_path(e, &full))?;
+        .map_err(error)?;
     entries.sort_by_key(|entry| entry.file_name());
     let mut files = Vec::new();
     for entry in entries {
         let path = dir.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
+        if entry.file_type().map_err(error)?.is_dir() {
             if entry.file_name() != "target" {
                 files.extend(files_under(root, &path, extensions)?);
             }
@@ -678,13 +704,10 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
         .is_some_and(|ext| extensions.iter().any(|wanted| ext == *wanted))
 }
 
-fn read(path: &Path) -> io::Result<String> {
-    let bytes = fs::read(path).map_err(|e| with_path(e, path))?;
+/// The file's text, bytes that are not UTF-8 replaced (it is still checked).
+fn read(path: &Path) -> Result<String, String> {
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn with_path(error: io::Error, path: &Path) -> io::Error {
-    io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
 /// Resolves `.` and `..` lexically, so `src/../listings/a.rs` is `listings/a.rs`.
@@ -694,7 +717,10 @@ fn normalize(path: &Path) -> PathBuf {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if matches!(normal.components().next_back(), Some(Component::Normal(_))) {
+                if matches!(
+                    normal.components().next_back(),
+                    Some(Component::Normal(_))
+                ) {
                     normal.pop();
                 } else {
                     normal.push("..");
@@ -706,15 +732,22 @@ fn normalize(path: &Path) -> PathBuf {
     normal
 }
 
-/// A path with `/` separators on every platform, for stable messages.
-fn slashed(path: &Path) -> String {
-    let parts: Vec<_> = path.iter().map(|part| part.to_string_lossy()).collect();
-    parts.join("/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chapter_that_cannot_be_read_stops_the_check_naming_it() {
+        let root = tempfile::tempdir().unwrap();
+        fs::create_dir(root.path().join("src")).unwrap();
+        let chapter = root.path().join("src/gone.md");
+        std::os::unix::fs::symlink(root.path().join("nowhere"), &chapter).unwrap();
+        let error = check(root.path()).unwrap_err();
+        assert!(
+            error.starts_with(&format!("{}: ", chapter.display())),
+            "{error}"
+        );
+    }
 
     #[test]
     fn normalize_resolves_parent_components() {

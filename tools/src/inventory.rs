@@ -177,21 +177,8 @@ impl Inventory {
     /// other files are still read. `Err` only when the directory is unreadable.
     pub fn load(root: &Path) -> Result<(Inventory, Vec<Problem>), String> {
         let dir = root.join(DIR);
-        let entries = fs::read_dir(&dir).map_err(|e| {
-            format!(
-                "cannot read {}: {e}: run from the repository root",
-                dir.display()
-            )
-        })?;
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".toml") && entry.path().is_file() {
-                names.push(name);
-            }
-        }
-        names.sort();
+        let names = crate::files::names_in(&dir, "toml")
+            .map_err(|e| format!("{e}: run from the repository root"))?;
         let mut inventory = Inventory::default();
         let mut problems = Vec::new();
         for name in names {
@@ -254,11 +241,13 @@ impl Inventory {
             .iter()
             .map(|v| format!("{} {}", v.key(), self.count(*v)))
             .collect();
-        let mut sources: BTreeMap<&str, usize> = SOURCES.iter().map(|s| (*s, 0)).collect();
+        let mut sources: BTreeMap<&str, usize> =
+            SOURCES.iter().map(|s| (*s, 0)).collect();
         for statement in &self.statements {
             *sources.entry(statement.source.value.as_str()).or_default() += 1;
         }
-        let sources: Vec<String> = sources.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        let sources: Vec<String> =
+            sources.iter().map(|(s, n)| format!("{s} {n}")).collect();
         format!(
             "{} statements in {} files: {}; {}",
             self.statements.len(),
@@ -274,99 +263,91 @@ impl Inventory {
 /// Checks everything that needs no build: ids, sources, verdicts, evidence
 /// rules, test id syntax, sections (file, heading, linked from SUMMARY.md)
 /// and claim ids. The claims registry is read only if a statement cites a claim.
-pub fn check_static(root: &Path, inventory: &Inventory, book: &mut BookIndex) -> Vec<Problem> {
+pub fn check_static(
+    root: &Path,
+    inventory: &Inventory,
+    book: &mut BookIndex,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut first: HashMap<&str, (&str, usize)> = HashMap::new();
     for s in &inventory.statements {
+        let mut report =
+            |line, message: String| problems.push(problem(s, line, message));
         let id = s.id.value.as_str();
         match first.get(id) {
-            Some((file, line)) => problems.push(problem(
-                s,
+            Some((file, line)) => report(
                 s.id.line,
                 format!(
                     "the id is used twice (first at {file}:{line}): give each statement its own"
                 ),
-            )),
+            ),
             None => {
                 first.insert(id, (&s.file, s.id.line));
             }
         }
         if !SOURCES.contains(&s.source.value.as_str()) {
-            problems.push(problem(
-                s,
+            let sources = SOURCES.join(", ");
+            report(
                 s.source.line,
-                format!(
-                    "source `{}` is not one of {}",
-                    s.source.value,
-                    SOURCES.join(", ")
-                ),
-            ));
+                format!("source `{}` is not one of {sources}", s.source.value),
+            );
         }
         match s.verdict() {
-            None => problems.push(problem(
-                s,
+            None => report(
                 s.verdict.line,
                 format!(
                     "verdict `{}` is not one of holds, holds-in-part, does-not-hold, pending",
                     s.verdict.value
                 ),
-            )),
+            ),
             Some(Verdict::Pending) if s.has_evidence() => {
                 let line = s.tests.iter().chain(&s.claims).map(|e| e.line).min();
-                problems.push(problem(
-                    s,
+                report(
                     line.unwrap_or(s.verdict.line),
                     "is pending but lists evidence: give it a verdict, or empty `tests` and \
                      `claims`"
                         .to_string(),
-                ));
+                );
             }
             Some(Verdict::Pending) => {}
             Some(verdict) => {
+                let key = verdict.key();
                 if s.section.is_none() {
-                    problems.push(problem(
-                        s,
+                    report(
                         s.verdict.line,
                         format!(
-                            "has verdict `{}` but no section: name the one that answers it, \
-                             `chNN-topic.md#heading-id`",
-                            verdict.key()
+                            "has verdict `{key}` but no section: name the one that answers it, \
+                             `chNN-topic.md#heading-id`"
                         ),
-                    ));
+                    );
                 }
                 if !s.has_evidence() {
-                    problems.push(problem(
-                        s,
+                    report(
                         s.verdict.line,
                         format!(
-                            "has verdict `{}` but no evidence: list the `tests` or `claims` \
-                             that back it",
-                            verdict.key()
+                            "has verdict `{key}` but no evidence: list the `tests` or `claims` \
+                             that back it"
                         ),
-                    ));
+                    );
                 }
             }
         }
         if let Some(section) = &s.section
             && let Err(message) = book.check_section(root, &section.value)
         {
-            problems.push(problem(
-                s,
+            report(
                 section.line,
                 format!("section `{}`: {message}", section.value),
-            ));
+            );
         }
-        for test in &s.tests {
-            if TestId::parse(&test.value).is_none() {
-                problems.push(problem(
-                    s,
-                    test.line,
-                    format!(
-                        "`{}` is not a test id: write `package/target::path::to::test`",
-                        test.value
-                    ),
-                ));
-            }
+        for test in s.tests.iter().filter(|t| TestId::parse(&t.value).is_none()) {
+            report(
+                test.line,
+                format!(
+                    "`{}` is not a test id: write `package/target::path::to::test`",
+                    test.value
+                ),
+            );
         }
     }
     problems.extend(check_claim_ids(root, inventory));
@@ -479,23 +460,32 @@ impl BookIndex {
     }
 
     /// The headings of `src/<chapter>`, in order.
-    pub fn headings(&mut self, root: &Path, chapter: &str) -> Result<&[Heading], String> {
-        let headings = self.headings.entry(chapter.to_string()).or_insert_with(|| {
-            let path = root.join(SRC).join(chapter);
-            match fs::read_to_string(&path) {
-                Ok(text) => Ok(headings(&text)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    Err(format!("{SRC}/{chapter} does not exist"))
+    pub fn headings(
+        &mut self,
+        root: &Path,
+        chapter: &str,
+    ) -> Result<&[Heading], String> {
+        let headings =
+            self.headings.entry(chapter.to_string()).or_insert_with(|| {
+                let path = root.join(SRC).join(chapter);
+                match fs::read_to_string(&path) {
+                    Ok(text) => Ok(headings(&text)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        Err(format!("{SRC}/{chapter} does not exist"))
+                    }
+                    Err(e) => Err(format!("cannot read {SRC}/{chapter}: {e}")),
                 }
-                Err(e) => Err(format!("cannot read {SRC}/{chapter}: {e}")),
-            }
-        });
+            });
         headings.as_deref().map_err(Clone::clone)
     }
 
     /// `Ok` if `section` (`file.md#id`) names a heading of a chapter that
     /// SUMMARY.md links; otherwise what is wrong and how to fix it.
-    pub fn check_section(&mut self, root: &Path, section: &str) -> Result<(), String> {
+    pub fn check_section(
+        &mut self,
+        root: &Path,
+        section: &str,
+    ) -> Result<(), String> {
         let (chapter, id) = split_section(section)?;
         let headings = self.headings(root, chapter)?;
         if !headings.iter().any(|h| h.id == id) {
@@ -522,8 +512,10 @@ impl BookIndex {
 
 /// `("ch02-scheduling.md", "the-verdict")` from `ch02-scheduling.md#the-verdict`.
 pub fn split_section(section: &str) -> Result<(&str, &str), String> {
-    let malformed =
-        || "write it as `chNN-topic.md#heading-id`, the file relative to src/".to_string();
+    let malformed = || {
+        "write it as `chNN-topic.md#heading-id`, the file relative to src/"
+            .to_string()
+    };
     let (chapter, id) = section.split_once('#').ok_or_else(malformed)?;
     let chapter = chapter.strip_prefix("./").unwrap_or(chapter);
     let escapes = Path::new(chapter)
@@ -647,7 +639,8 @@ pub fn not_observed(inventory: &Inventory, skips: &[crate::skips::Skip]) -> Stri
             let Some(id) = TestId::parse(&test.value) else {
                 continue;
             };
-            if let Some(skip) = skips.iter().find(|skip| crate::skips::is(skip, &id)) {
+            if let Some(skip) = skips.iter().find(|skip| crate::skips::is(skip, &id))
+            {
                 skipped_here += 1;
                 lines.push(format!(
                     "  {}:{}: statement `{}` cites `{}`: skipped: {}",

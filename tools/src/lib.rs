@@ -1,11 +1,31 @@
 //! Checks and preprocessors that keep the book honest.
+//!
+//! A map, one module per command or marker family (`booktools --help` lists
+//! the commands), over a few shared ones:
+//!
+//! | command or marker | module |
+//! | --- | --- |
+//! | `check-includes` | [`includes`] |
+//! | `check-inventory` | [`inventory`], with [`test_catalog`] and [`skips`] |
+//! | `check-figures`, `check-wording` | [`figures`], [`wording`] |
+//! | `measure` | [`measure`], with [`criterion_results`] and [`provenance`] |
+//! | `check-claims`, `check-thresholds` | [`check_claims`], [`thresholds`] |
+//! | `noise`, `soak` | [`noise`] |
+//! | `outputs` | [`outputs`] |
+//! | `preprocess`: `{{#measured}}`, `{{#chart}}`, ... | [`preprocess`], [`chart`] |
+//!
+//! Shared: [`markdown`] (chapters read by mdBook's parser), [`registry`]
+//! (`measurements/claims.toml`), [`measurements`] (the figures file),
+//! [`claims`] (whether a claim holds), [`units`] (how figures print),
+//! [`files`] (reading and writing with the path in every error) and
+//! [`process`] (cargo and child processes, bounded in time).
 
 pub mod chart;
 pub mod check_claims;
 pub mod claims;
 pub mod criterion_results;
-pub mod files;
 pub mod figures;
+pub mod files;
 pub mod includes;
 pub mod inventory;
 pub mod markdown;

@@ -13,7 +13,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use booktools::{check_claims, includes, measure, measurements, noise, outputs, preprocess};
+use booktools::{
+    check_claims, includes, measure, measurements, noise, outputs, preprocess,
+};
 use clap::{Parser, Subcommand};
 
 /// The rule, shown at the end of `booktools --help`.
@@ -171,7 +173,9 @@ fn main() -> ExitCode {
     // `exit` prints clap's error or help and exits 2 or 0.
     let cli = Cli::try_parse().unwrap_or_else(|error| error.exit());
     match cli.command {
-        Command::CheckIncludes { root } => check_includes(&root),
+        Command::CheckIncludes { root } => {
+            outcome("check-includes", check_includes(&root))
+        }
         Command::CheckInventory { complete, skipped } => {
             let options = booktools::inventory::Options { complete, skipped };
             outcome(
@@ -179,7 +183,9 @@ fn main() -> ExitCode {
                 booktools::inventory::run(".".as_ref(), &options),
             )
         }
-        Command::CheckFigures { root } => outcome("check-figures", booktools::figures::run(&root)),
+        Command::CheckFigures { root } => {
+            outcome("check-figures", booktools::figures::run(&root))
+        }
         Command::CheckWording { sources } => outcome(
             "check-wording",
             booktools::wording::run(".".as_ref(), &sources),
@@ -189,7 +195,8 @@ fn main() -> ExitCode {
             booktools::thresholds::run(".".as_ref(), noise.as_deref()),
         ),
         Command::Measure { mode, sources, out } => {
-            let mode = measure::Mode::parse(&mode).expect("clap allows only full and ci");
+            let mode =
+                measure::Mode::parse(&mode).expect("clap allows only full and ci");
             let options = measure::Options { mode, sources, out };
             outcome(
                 "measure",
@@ -208,32 +215,24 @@ fn main() -> ExitCode {
             "soak",
             noise::run_soak(".".as_ref(), n as usize, &out).map(|_| true),
         ),
-        Command::Outputs { refresh } => outputs_command(refresh),
+        Command::Outputs { refresh } => outcome("outputs", outputs_command(refresh)),
         Command::Preprocess { supports } => preprocess_command(supports),
     }
 }
 
-fn check_includes(root: &std::path::Path) -> ExitCode {
-    match includes::check(root) {
-        Ok(report) if report.problems.is_empty() => {
-            println!("{}", report.summary());
-            ExitCode::SUCCESS
-        }
-        Ok(report) => {
-            for problem in &report.problems {
-                eprintln!("{problem}");
-            }
-            ExitCode::from(PROBLEMS_FOUND)
-        }
-        Err(error) => outcome("check-includes", Err(error.to_string())),
+fn check_includes(root: &std::path::Path) -> Result<bool, String> {
+    let report = includes::check(root)?;
+    for problem in &report.problems {
+        eprintln!("{problem}");
     }
+    if report.problems.is_empty() {
+        println!("{}", report.summary());
+    }
+    Ok(report.problems.is_empty())
 }
 
-fn outputs_command(refresh: bool) -> ExitCode {
-    let report = match outputs::run(".".as_ref(), outputs::Options { refresh }) {
-        Ok(report) => report,
-        Err(message) => return outcome("outputs", Err(message)),
-    };
+fn outputs_command(refresh: bool) -> Result<bool, String> {
+    let report = outputs::run(".".as_ref(), outputs::Options { refresh })?;
     for path in &report.written {
         println!("outputs: wrote {}", path.display());
     }
@@ -242,36 +241,20 @@ fn outputs_command(refresh: bool) -> ExitCode {
     }
     if report.problems.is_empty() {
         println!("{}", report.summary(refresh));
-        return ExitCode::SUCCESS;
+    } else {
+        let n = report.problems.len();
+        eprintln!("error: outputs: {n} problem(s); see above");
     }
-    eprintln!(
-        "error: outputs: {} problem(s); see above",
-        report.problems.len()
-    );
-    ExitCode::from(PROBLEMS_FOUND)
+    Ok(report.problems.is_empty())
 }
 
 fn preprocess_command(supports: Option<Supports>) -> ExitCode {
-    if let Some(Supports::Supports { renderer }) = supports {
-        return if preprocess::supports(&renderer) {
+    match supports {
+        Some(Supports::Supports { renderer }) if preprocess::supports(&renderer) => {
             ExitCode::SUCCESS
-        } else {
-            ExitCode::from(PROBLEMS_FOUND)
-        };
-    }
-    match preprocess::run_stdio() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(preprocess::Failure::Io(message)) => outcome("preprocess", Err(message)),
-        Err(preprocess::Failure::Markers(problems)) => {
-            for problem in &problems {
-                eprintln!("{problem}");
-            }
-            eprintln!(
-                "error: preprocessor `measured`: {} problem(s) with markers; see above",
-                problems.len()
-            );
-            ExitCode::from(PROBLEMS_FOUND)
         }
+        Some(Supports::Supports { .. }) => ExitCode::from(PROBLEMS_FOUND),
+        None => outcome("preprocess", preprocess::run_stdio()),
     }
 }
 

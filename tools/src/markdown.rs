@@ -26,7 +26,9 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use mdbook_markdown::pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Tag, TagEnd};
+use mdbook_markdown::pulldown_cmark::{
+    CodeBlockKind, Event, HeadingLevel, Tag, TagEnd,
+};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 use regex::Regex;
 
@@ -78,7 +80,11 @@ pub enum Target {
 
 /// mdBook's id for a heading: the explicit `{#id}` if there is one, else
 /// `id_from_content` of its text made unique among `used` with `-1`, `-2`...
-pub fn heading_id(text: &str, explicit: Option<&str>, used: &mut HashSet<String>) -> String {
+pub fn heading_id(
+    text: &str,
+    explicit: Option<&str>,
+    used: &mut HashSet<String>,
+) -> String {
     if let Some(id) = explicit {
         return id.to_string();
     }
@@ -103,7 +109,8 @@ pub fn heading_id(text: &str, explicit: Option<&str>, used: &mut HashSet<String>
 
 /// `id="..."` attributes in raw HTML.
 static HTML_ID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:^|\s)id=(?:"([^"]*)"|'([^']*)')"#).expect("the id pattern compiles")
+    Regex::new(r#"(?:^|\s)id=(?:"([^"]*)"|'([^']*)')"#)
+        .expect("the id pattern compiles")
 });
 
 /// The headings of a chapter, in order, with the ids mdBook 0.5.4 renders.
@@ -122,7 +129,12 @@ pub fn headings(markdown: &str) -> Vec<Heading> {
                 open = Some((Target::Heading(level), id, line, String::new()));
             }
             Event::Start(Tag::DefinitionListTitle) => {
-                open = Some((Target::Term, None, lines.line(range.start), String::new()));
+                open = Some((
+                    Target::Term,
+                    None,
+                    lines.line(range.start),
+                    String::new(),
+                ));
             }
             Event::End(TagEnd::Heading(_) | TagEnd::DefinitionListTitle) => {
                 if let Some((kind, explicit, line, text)) = open.take() {
@@ -163,7 +175,10 @@ pub fn headings(markdown: &str) -> Vec<Heading> {
     found
 }
 
-fn parser(markdown: &str, smart_punctuation: bool) -> mdbook_markdown::pulldown_cmark::Parser<'_> {
+fn parser(
+    markdown: &str,
+    smart_punctuation: bool,
+) -> mdbook_markdown::pulldown_cmark::Parser<'_> {
     let mut options = MarkdownOptions::default();
     options.smart_punctuation = smart_punctuation;
     new_cmark_parser(markdown, &options)
@@ -200,7 +215,8 @@ pub fn code_blocks(markdown: &str) -> Vec<CodeBlock> {
                     CodeBlockKind::Fenced(info) => {
                         let opening = markdown[range.start..].trim_start();
                         let marker = opening.chars().next().unwrap_or('`');
-                        let len = opening.len() - opening.trim_start_matches(marker).len();
+                        let len =
+                            opening.len() - opening.trim_start_matches(marker).len();
                         (
                             Some(info.trim().to_string()),
                             marker.to_string().repeat(len),
@@ -450,14 +466,15 @@ mod tests {
 
     #[test]
     fn prose_skips_code_and_keeps_source_offsets() {
-        let chapter =
-            "Some *text* and `code`\nhere.\n\n```text\nnot prose\n```\n\n- item {{#measured a}}\n";
+        let chapter = "Some *text* and `code`\nhere.\n\n```text\nnot prose\n```\n\n- item {{#measured a}}\n";
         let runs = prose(chapter);
-        let texts: Vec<String> = runs.iter().map(|r| r.text.replace(GAP, "~")).collect();
+        let texts: Vec<String> =
+            runs.iter().map(|r| r.text.replace(GAP, "~")).collect();
         assert_eq!(texts, ["Some text and ~ here.", "item ~~~~~~~~~~~~~~~"]);
         assert_eq!(line_of(chapter, runs[0].source_offset(16)), 2);
         let lines = Lines::new("a\nb\n\nc");
-        let found: Vec<usize> = [0, 1, 2, 4, 5, 99].iter().map(|o| lines.line(*o)).collect();
+        let found: Vec<usize> =
+            [0, 1, 2, 4, 5, 99].iter().map(|o| lines.line(*o)).collect();
         assert_eq!(found, [1, 1, 2, 3, 4, 4]);
     }
 }

@@ -127,9 +127,9 @@ pub fn load_existing(path: &Path) -> Result<Option<Measurements>, String> {
     if !path.exists() {
         return Ok(None);
     }
-    Measurements::load(path)
-        .map(Some)
-        .map_err(|e| format!("cannot merge into {e}: delete the file or choose another --out"))
+    Measurements::load(path).map(Some).map_err(|e| {
+        format!("cannot merge into {e}: delete the file or choose another --out")
+    })
 }
 
 fn select_sources<'r>(
@@ -138,7 +138,8 @@ fn select_sources<'r>(
 ) -> Result<Vec<&'r Source>, String> {
     for id in &options.sources {
         let Some(source) = registry.source(id) else {
-            let known: Vec<&str> = registry.sources.iter().map(|s| s.id.as_str()).collect();
+            let known: Vec<&str> =
+                registry.sources.iter().map(|s| s.id.as_str()).collect();
             return Err(format!(
                 "--source {id}: {} defines no such source (it defines: {})",
                 registry::PATH,
@@ -265,16 +266,22 @@ pub fn criterion_filter(ids: &[String]) -> String {
     format!("^({})$", escaped.join("|"))
 }
 
-fn run_probe(root: &Path, source: &Source, mode: Mode) -> Result<BTreeMap<String, Value>, String> {
+fn run_probe(
+    root: &Path,
+    source: &Source,
+    mode: Mode,
+) -> Result<BTreeMap<String, Value>, String> {
     let dir = absolute(&target_dir(root).join("measurements"))?;
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join(format!("probe-{}.json", source.id));
     crate::files::remove_stale(&out)?;
-    let mut args: Vec<OsString> = ["run", "--release", "--locked", "-q", "-p", &source.package]
-        .into_iter()
-        .chain(["--bin", &source.target, "--", "--out"])
-        .map(OsString::from)
-        .collect();
+    let mut args: Vec<OsString> =
+        ["run", "--release", "--locked", "-q", "-p", &source.package]
+            .into_iter()
+            .chain(["--bin", &source.target, "--", "--out"])
+            .map(OsString::from)
+            .collect();
     args.push(out.clone().into());
     if mode == Mode::Ci {
         args.push("--quick".into());
@@ -326,7 +333,8 @@ fn run_cargo(
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, String> {
-    std::path::absolute(path).map_err(|e| format!("cannot resolve {}: {e}", path.display()))
+    std::path::absolute(path)
+        .map_err(|e| format!("cannot resolve {}: {e}", path.display()))
 }
 
 #[cfg(test)]

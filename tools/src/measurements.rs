@@ -93,7 +93,8 @@ impl Measurements {
         values.extend(fresh.values);
         let mut provenance = fresh.provenance;
         if kept_any {
-            provenance.mode = merged_mode(&earlier.provenance.mode, &provenance.mode);
+            provenance.mode =
+                merged_mode(&earlier.provenance.mode, &provenance.mode);
         }
         Measurements { provenance, values }
     }

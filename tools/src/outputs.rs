@@ -73,7 +73,8 @@ pub struct Report {
 
 impl Report {
     pub fn summary(&self, refresh: bool) -> String {
-        let binaries = |n: usize| format!("{n} {}", if n == 1 { "binary" } else { "binaries" });
+        let binaries =
+            |n: usize| format!("{n} {}", if n == 1 { "binary" } else { "binaries" });
         if refresh {
             format!(
                 "outputs: refreshed the output files of {} ({} changed), {} skipped in {CONFIG}",
@@ -288,7 +289,7 @@ pub fn mask_line(line: &str, pattern: &str) -> String {
 // ---- diffs -----------------------------------------------------------------
 
 /// A unified diff from `old` to `new` (by `similar`, Myers' algorithm), with
-/// [`CONTEXT`] lines around each change and GNU diff's `\ No newline at end
+/// `CONTEXT` lines around each change and GNU diff's `\ No newline at end
 /// of file` where one side lacks its final newline; empty when the two texts
 /// are equal.
 pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
@@ -364,15 +365,6 @@ pub fn listing_binaries(root: &Path) -> Result<Vec<Binary>, String> {
     Ok(binaries)
 }
 
-#[derive(Deserialize)]
-struct Artifact {
-    reason: String,
-    #[serde(default)]
-    target: Option<MetaTarget>,
-    #[serde(default)]
-    executable: Option<PathBuf>,
-}
-
 /// Builds the binaries of one package and returns their executables by name.
 fn build(
     root: &Path,
@@ -404,24 +396,21 @@ fn build(
             output.status
         ));
     }
-    let mut executables = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(artifact) = serde_json::from_str::<Artifact>(line) else {
-            continue;
-        };
-        if let (Some(target), Some(executable)) = (artifact.target, artifact.executable)
-            && artifact.reason == "compiler-artifact"
-            && target.kind.iter().any(|k| k == "bin")
-        {
-            executables.insert(target.name, executable);
-        }
-    }
+    let artifacts = crate::process::executables(&output.stdout).into_iter();
+    let executables = artifacts
+        .filter(|artifact| artifact.target.kind.iter().any(|k| k == "bin"))
+        .map(|artifact| (artifact.target.name, artifact.executable))
+        .collect();
     Ok(executables)
 }
 
 /// Runs `executable` from `root` with no input, and returns its standard
 /// output, or a message saying how it failed.
-fn run_binary(root: &Path, executable: &Path, binary: &Binary) -> Result<String, String> {
+fn run_binary(
+    root: &Path,
+    executable: &Path,
+    binary: &Binary,
+) -> Result<String, String> {
     let child = Command::new(executable)
         .current_dir(root)
         .stdin(Stdio::null())
@@ -466,14 +455,16 @@ fn stray_output_files(
     binaries: &[Binary],
     checked: &BTreeSet<PathBuf>,
 ) -> Result<Vec<PathBuf>, String> {
-    let dirs: BTreeSet<PathBuf> = binaries.iter().map(|b| b.dir.join("output")).collect();
+    let dirs: BTreeSet<PathBuf> =
+        binaries.iter().map(|b| b.dir.join("output")).collect();
     let mut stray = Vec::new();
     for dir in dirs {
         let Ok(entries) = fs::read_dir(root.join(&dir)) else {
             continue;
         };
         for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+            let entry =
+                entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
             let file = dir.join(entry.file_name());
             if !checked.contains(&file) {
                 stray.push(file);
@@ -491,7 +482,8 @@ pub fn run(root: &Path, options: Options) -> Result<Report, String> {
     let binaries = listing_binaries(root)?;
     let (config, text) = Config::load(root)?;
     let mut report = Report::default();
-    let (skipped, rules) = check_config(&config, &text, &binaries, &mut report.problems);
+    let (skipped, rules) =
+        check_config(&config, &text, &binaries, &mut report.problems);
     let key = |b: &Binary| (b.package.clone(), b.bin.clone());
     let (checked, skips): (Vec<&Binary>, Vec<&Binary>) =
         binaries.iter().partition(|b| !skipped.contains(&key(b)));

@@ -9,7 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::measurements::Provenance;
 
 /// The crates whose versions decide the figures; read from Cargo.lock.
-pub const MEASURED_CRATES: &[&str] = &["tokio", "futures", "criterion", "loom", "corosensei"];
+pub const MEASURED_CRATES: &[&str] =
+    &["tokio", "futures", "criterion", "loom", "corosensei"];
 
 /// Programs outside Cargo.lock whose versions decide figures: the load
 /// generator the `load` source drives the servers with.
@@ -23,8 +24,10 @@ pub fn collect(root: &Path, mode: &str) -> Provenance {
         mode: mode.to_string(),
         cpu: cpu_model(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
-        rustc: command_output(root, "rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
+        kernel: read_trimmed("/proc/sys/kernel/osrelease")
+            .unwrap_or_else(|| "unknown".into()),
+        rustc: command_output(root, "rustc", &["--version"])
+            .unwrap_or_else(|| "unknown".into()),
         crates: crate_versions(&lock, MEASURED_CRATES)
             .into_iter()
             .chain(tool_versions(root, MEASURED_TOOLS))
@@ -48,9 +51,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524
+        - day_of_era / 146_096)
+        / 365;
+    let day_of_year =
+        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let shifted_month = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
     let month = if shifted_month < 10 {
@@ -86,7 +91,8 @@ pub fn crate_versions(lock: &str, names: &[&str]) -> BTreeMap<String, String> {
         name: String,
         version: String,
     }
-    let packages = toml::from_str::<Lock>(lock).map_or_else(|_| Vec::new(), |l| l.package);
+    let packages =
+        toml::from_str::<Lock>(lock).map_or_else(|_| Vec::new(), |l| l.package);
     let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for package in packages {
         if names.contains(&package.name.as_str()) {

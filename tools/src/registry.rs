@@ -184,7 +184,10 @@ impl Registry {
         }
         for (claim, span) in registry.claims.iter_mut().zip(&spans.claim) {
             claim.line = line(span.id.span().start);
-            claim.at_least_line = span.at_least.as_ref().map_or(claim.line, |s| line(s.span().start));
+            claim.at_least_line = span
+                .at_least
+                .as_ref()
+                .map_or(claim.line, |s| line(s.span().start));
         }
         for (chart, span) in registry.charts.iter_mut().zip(&spans.chart) {
             chart.line = line(span.id.span().start);
@@ -336,7 +339,9 @@ at_least = 20
 
     #[test]
     fn a_ratio_too_small_to_claim_is_refused() {
-        let errors = Registry::parse(&GOOD.replace("at_least = 20", "at_least = 1.5")).unwrap_err();
+        let errors =
+            Registry::parse(&GOOD.replace("at_least = 20", "at_least = 1.5"))
+                .unwrap_err();
         assert!(
             errors[0].message.contains("too close to noise"),
             "{errors:?}"
@@ -344,8 +349,23 @@ at_least = 20
     }
 
     #[test]
+    fn an_id_used_twice_names_the_line_of_its_second_use() {
+        let text = format!(
+            "{GOOD}\n[[chart]]\nid = \"spawn\"\ntitle = \"t\"\nkind = \"bars\"\ny_label = \"y\"\n"
+        );
+        let errors = Registry::parse(&text).unwrap_err();
+        let twice: Vec<_> = errors
+            .iter()
+            .filter(|e| e.message.contains("used twice"))
+            .collect();
+        assert_eq!(twice.len(), 1, "{errors:?}");
+        assert_eq!(twice[0].line, Some(17));
+    }
+
+    #[test]
     fn unknown_keys_are_errors_with_a_line() {
-        let errors = Registry::parse(&GOOD.replace("at_least", "at_most")).unwrap_err();
+        let errors =
+            Registry::parse(&GOOD.replace("at_least", "at_most")).unwrap_err();
         assert_eq!(errors[0].line, Some(14));
     }
 }

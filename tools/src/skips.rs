@@ -39,11 +39,8 @@ pub fn parse(text: &str) -> Vec<Skip> {
 
 /// Reads a skip log; a missing file is an empty log (no test skipped).
 pub fn load(path: &Path) -> Result<Vec<Skip>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(parse(&text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-    }
+    Ok(crate::files::read_if_present(path)?
+        .map_or_else(Vec::new, |text| parse(&text)))
 }
 
 /// Whether `skip` is the cited test `id`. A test names itself by its crate
@@ -88,8 +85,12 @@ mod tests {
 
     #[test]
     fn a_skip_matches_the_cited_test_however_the_crate_is_spelled() {
-        let id = TestId::parse("ch06-parallelism/seen_in_parallel::tests::two_threads").unwrap();
-        let lib = TestId::parse("ch06-parallelism/ch06_parallelism::workers::tests::w").unwrap();
+        let id =
+            TestId::parse("ch06-parallelism/seen_in_parallel::tests::two_threads")
+                .unwrap();
+        let lib =
+            TestId::parse("ch06-parallelism/ch06_parallelism::workers::tests::w")
+                .unwrap();
         let skip = |test: &str| Skip {
             test: test.into(),
             reason: String::new(),

@@ -71,7 +71,10 @@ impl TestCatalog {
     /// Builds the workspace's tests (`cargo test --workspace --locked
     /// --no-run`, a no-op after `cargo test`) and lists the tests of the
     /// executables whose (package, target) is in `wanted`, in parallel.
-    pub fn list(root: &Path, wanted: &BTreeSet<(String, String)>) -> Result<TestCatalog, String> {
+    pub fn list(
+        root: &Path,
+        wanted: &BTreeSet<(String, String)>,
+    ) -> Result<TestCatalog, String> {
         let executables = test_executables(root)?;
         let mut catalog = TestCatalog::default();
         let selected: Vec<&Executable> = executables
@@ -86,8 +89,9 @@ impl TestCatalog {
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err("listing its tests panicked".to_string()))
+                    h.join().unwrap_or_else(|_| {
+                        Err("listing its tests panicked".to_string())
+                    })
                 })
                 .collect()
         });
@@ -147,7 +151,8 @@ impl TestCatalog {
             });
         };
         if target.ignored.contains(id.path) {
-            return Err("is #[ignore]d, so CI never runs it: cite a test that runs".to_string());
+            return Err("is #[ignore]d, so CI never runs it: cite a test that runs"
+                .to_string());
         }
         if target.tests.contains(id.path) {
             return Ok(());
@@ -218,28 +223,16 @@ fn test_executables(root: &Path) -> Result<Vec<Executable>, String> {
             tail.join("\n")
         ));
     }
-    let mut executables = Vec::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if message["reason"] != "compiler-artifact" || message["profile"]["test"] != true {
-            continue;
-        }
-        let (Some(exe), Some(target), Some(package)) = (
-            message["executable"].as_str(),
-            message["target"]["name"].as_str(),
-            message["package_id"].as_str().and_then(package_name),
-        ) else {
-            continue;
-        };
-        executables.push(Executable {
-            key: (package, target.to_string()),
-            path: PathBuf::from(exe),
-            source: PathBuf::from(message["target"]["src_path"].as_str().unwrap_or_default()),
-        });
-    }
-    Ok(executables)
+    let artifacts = crate::process::executables(&output.stdout).into_iter();
+    let tests = artifacts.filter(|artifact| artifact.profile.test);
+    let executables = tests.filter_map(|artifact| {
+        Some(Executable {
+            key: (package_name(&artifact.package_id)?, artifact.target.name),
+            path: artifact.executable,
+            source: artifact.target.src_path,
+        })
+    });
+    Ok(executables.collect())
 }
 
 /// The package name in a cargo package id: `path+file:///a/b#0.1.0` is
@@ -312,7 +305,10 @@ pub fn tests_in_source(source: &str) -> Result<Option<TargetTests>, String> {
 }
 
 /// `dir` is where the root's out-of-line modules are, if they are read.
-fn tests_in(source: &str, dir: Option<&Path>) -> Result<Option<TargetTests>, String> {
+fn tests_in(
+    source: &str,
+    dir: Option<&Path>,
+) -> Result<Option<TargetTests>, String> {
     let file = syn::parse_file(source).map_err(|e| e.to_string())?;
     let loom = file.attrs.iter().any(|attr| {
         matches!(attr.style, syn::AttrStyle::Inner(_))
@@ -340,7 +336,9 @@ fn collect_tests(
 ) -> Result<(), String> {
     for item in items {
         match item {
-            syn::Item::Fn(function) if function.attrs.iter().any(is_test_attribute) => {
+            syn::Item::Fn(function)
+                if function.attrs.iter().any(is_test_attribute) =>
+            {
                 path.push(function.sig.ident.to_string());
                 let name = path.join("::");
                 path.pop();
@@ -354,7 +352,9 @@ fn collect_tests(
                 let inner = dir.map(|dir| dir.join(&name));
                 path.push(name);
                 match (&module.content, dir) {
-                    (Some((_, items)), _) => collect_tests(items, path, inner.as_deref(), found)?,
+                    (Some((_, items)), _) => {
+                        collect_tests(items, path, inner.as_deref(), found)?
+                    }
                     (None, Some(dir)) => {
                         let name = path.last().expect("just pushed");
                         let candidates = [
@@ -365,7 +365,12 @@ fn collect_tests(
                             let source = crate::files::read(file)?;
                             let parsed = syn::parse_file(&source)
                                 .map_err(|e| format!("{}: {e}", file.display()))?;
-                            collect_tests(&parsed.items, path, inner.as_deref(), found)?;
+                            collect_tests(
+                                &parsed.items,
+                                path,
+                                inner.as_deref(),
+                                found,
+                            )?;
                         }
                     }
                     (None, None) => {}

@@ -41,7 +41,11 @@ impl std::fmt::Display for Problem {
 
 /// Checks every claim of `registry` against the soak in `noise` (`None`:
 /// there is no soak file, named `noise_path` in messages).
-pub fn check(registry: &Registry, noise: Option<&Noise>, noise_path: &str) -> Vec<Problem> {
+pub fn check(
+    registry: &Registry,
+    noise: Option<&Noise>,
+    noise_path: &str,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     for claim in &registry.claims {
         let line = claim.at_least_line;
@@ -119,7 +123,8 @@ fn bound(value: f64, up: bool) -> String {
 /// threshold breaks the rule (each problem printed on stderr).
 pub fn run(root: &Path, noise_path: Option<&Path>) -> Result<bool, String> {
     let registry = load_registry(root)?;
-    let relative = noise_path.map_or_else(|| PathBuf::from(noise::PATH), Path::to_path_buf);
+    let relative =
+        noise_path.map_or_else(|| PathBuf::from(noise::PATH), Path::to_path_buf);
     let path = crate::under(root, &relative);
     let noise = if path.exists() {
         Some(Noise::load(&path)?)

@@ -27,7 +27,8 @@ pub fn format_value(value: f64, unit: Unit) -> String {
         .rposition(|(scale, _)| value.abs() >= *scale)
         .unwrap_or(0);
     // Rounding can reach the next unit: 999.7 ns prints as 1 µs, not 1000 ns.
-    while index + 1 < scales.len() && round_significant(value / scales[index].0, 3).abs() >= next_at
+    while index + 1 < scales.len()
+        && round_significant(value / scales[index].0, 3).abs() >= next_at
     {
         index += 1;
     }

@@ -11,7 +11,6 @@
 //! directory is missing.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -27,12 +26,14 @@ pub const DEFAULT_SOURCES: &str = "../shared/sources";
 pub const RUN: usize = 6;
 
 /// Quoted text, which may repeat an article word for word.
-static QUOTED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#""[^"]*"|“[^”]*”"#).expect("the quotation pattern compiles"));
+static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""[^"]*"|“[^”]*”"#).expect("the quotation pattern compiles")
+});
 
 /// A word: letters, digits and apostrophes, plain or typographic.
-static WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[a-z0-9'\u{2019}]+").expect("the word pattern compiles"));
+static WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[a-z0-9'\u{2019}]+").expect("the word pattern compiles")
+});
 
 /// The words of `text` (lower-cased already), each with its byte offset in
 /// `text`, typographic apostrophes made plain.
@@ -60,24 +61,15 @@ pub struct Articles {
 impl Articles {
     /// Reads every `.txt` file of `dir`. `Ok(None)` when `dir` does not exist.
     pub fn read(dir: &Path) -> Result<Option<Articles>, String> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
-        };
+        if !dir.exists() {
+            return Ok(None);
+        }
         let mut articles = Articles {
             runs: BTreeMap::new(),
             names: Vec::new(),
         };
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = crate::files::read(&path)?;
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            articles.add(&name, &text);
+        for name in crate::files::names_in(dir, "txt")? {
+            articles.add(&name, &crate::files::read(&dir.join(&name))?);
         }
         if articles.names.is_empty() {
             return Err(format!("{} holds no .txt article", dir.display()));
@@ -178,7 +170,11 @@ fn shared_in(document: &Document, articles: &Articles) -> Vec<Shared> {
 }
 
 /// The shared runs in one Markdown text (for tests).
-pub fn find_in_markdown(file: &str, markdown: &str, articles: &Articles) -> Vec<Shared> {
+pub fn find_in_markdown(
+    file: &str,
+    markdown: &str,
+    articles: &Articles,
+) -> Vec<Shared> {
     let document = Document {
         file,
         markdown,
@@ -267,6 +263,7 @@ pub fn run(root: &Path, sources: &Path) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     const ARTICLE: &str = "Coroutines voluntarily yield control to each other, making them \
                            less resource-intensive compared to threads.";
@@ -281,7 +278,9 @@ mod tests {
 
     #[test]
     fn six_words_in_a_row_from_an_article_are_found_with_their_line() {
-        let found = shared("# Title\n\nHere coroutines voluntarily yield control to each other.\n");
+        let found = shared(
+            "# Title\n\nHere coroutines voluntarily yield control to each other.\n",
+        );
         assert_eq!(
             found,
             [(
@@ -293,12 +292,15 @@ mod tests {
 
     #[test]
     fn five_words_in_a_row_are_not_a_run() {
-        assert!(shared("Coroutines voluntarily yield control to nobody.\n").is_empty());
+        assert!(
+            shared("Coroutines voluntarily yield control to nobody.\n").is_empty()
+        );
     }
 
     #[test]
     fn a_run_is_found_across_a_line_break_and_regardless_of_case() {
-        let found = shared("Text.\nCOROUTINES voluntarily yield\ncontrol to each.\n");
+        let found =
+            shared("Text.\nCOROUTINES voluntarily yield\ncontrol to each.\n");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, 2);
     }
@@ -310,21 +312,33 @@ mod tests {
                 .is_empty()
         );
         assert!(
-            shared("It says “coroutines voluntarily yield control to each other”.\n").is_empty()
+            shared(
+                "It says “coroutines voluntarily yield control to each other”.\n"
+            )
+            .is_empty()
         );
     }
 
     #[test]
     fn a_quotation_cannot_be_the_middle_of_a_run() {
         // Words before and after a quotation do not join into one run.
-        assert!(shared("coroutines voluntarily \"x\" yield control to each other\n").is_empty());
+        assert!(
+            shared("coroutines voluntarily \"x\" yield control to each other\n")
+                .is_empty()
+        );
     }
 
     #[test]
     fn code_and_markers_are_not_prose() {
-        assert!(shared("`coroutines voluntarily yield control to each other`\n").is_empty());
         assert!(
-            shared("```text\ncoroutines voluntarily yield control to each other\n```\n").is_empty()
+            shared("`coroutines voluntarily yield control to each other`\n")
+                .is_empty()
+        );
+        assert!(
+            shared(
+                "```text\ncoroutines voluntarily yield control to each other\n```\n"
+            )
+            .is_empty()
         );
         assert!(
             shared("coroutines voluntarily yield {{#measured a/b}} control to each other\n")
@@ -334,8 +348,10 @@ mod tests {
 
     #[test]
     fn typographic_apostrophes_match_plain_ones() {
-        let articles =
-            Articles::from_texts(&[("a.txt", "they don't require their own stack memory")]);
+        let articles = Articles::from_texts(&[(
+            "a.txt",
+            "they don't require their own stack memory",
+        )]);
         let found = find_in_markdown(
             "x.md",
             "They don\u{2019}t require their own stack memory.",
@@ -363,7 +379,8 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         fs::create_dir_all(root.path().join("src")).unwrap();
         fs::create_dir_all(root.path().join("inventory")).unwrap();
-        fs::write(root.path().join("src/ch.md"), "# T\n\nOwn words only.\n").unwrap();
+        fs::write(root.path().join("src/ch.md"), "# T\n\nOwn words only.\n")
+            .unwrap();
         fs::write(
             root.path().join("inventory/ch.toml"),
             "[[statement]]\nid = \"x\"\n\nsays = \"Coroutines voluntarily yield control to each other.\"\n",

@@ -26,12 +26,15 @@ fn the_same_input_draws_the_same_bytes() {
 #[test]
 fn a_line_chart_has_its_title_series_and_a_white_background() {
     let (registry, measurements) = fixture();
-    let svg = chart::render(registry.chart("scale-cost").unwrap(), &measurements).unwrap();
-    assert!(svg.starts_with("<svg width=\"720\" height=\"420\" viewBox=\"0 0 720 420\""));
-    assert!(svg.trim_end().ends_with("</svg>"));
+    let svg =
+        chart::render(registry.chart("scale-cost").unwrap(), &measurements).unwrap();
     assert!(
-        svg.contains(r##"<rect x="0" y="0" width="720" height="420" opacity="1" fill="#FFFFFF""##)
+        svg.starts_with("<svg width=\"720\" height=\"420\" viewBox=\"0 0 720 420\"")
     );
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains(
+        r##"<rect x="0" y="0" width="720" height="420" opacity="1" fill="#FFFFFF""##
+    ));
     for text in [
         "Spawn cost per unit",
         "threads",
@@ -47,8 +50,9 @@ fn a_line_chart_has_its_title_series_and_a_white_background() {
     }
     // One line per series, and its sample in the legend.
     for colour in ["#0072B2", "#D55E00"] {
-        let line =
-            format!(r#"<polyline fill="none" opacity="1" stroke="{colour}" stroke-width="2""#);
+        let line = format!(
+            r#"<polyline fill="none" opacity="1" stroke="{colour}" stroke-width="2""#
+        );
         assert_eq!(svg.matches(&line).count(), 1, "{colour} in {svg}");
     }
     assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
@@ -57,7 +61,8 @@ fn a_line_chart_has_its_title_series_and_a_white_background() {
 #[test]
 fn lines_take_the_numeric_parameter_as_x_and_divide_per_unit() {
     let (registry, measurements) = fixture();
-    let (lines, unit) = chart::lines(registry.chart("scale-cost").unwrap(), &measurements).unwrap();
+    let (lines, unit) =
+        chart::lines(registry.chart("scale-cost").unwrap(), &measurements).unwrap();
     assert_eq!(unit, Unit::Ns);
     assert_eq!(
         lines[0],
@@ -79,7 +84,8 @@ fn lines_take_the_numeric_parameter_as_x_and_divide_per_unit() {
 #[test]
 fn a_bar_chart_labels_each_bar_and_prints_its_value() {
     let (registry, measurements) = fixture();
-    let svg = chart::render(registry.chart("spawn-bars").unwrap(), &measurements).unwrap();
+    let svg =
+        chart::render(registry.chart("spawn-bars").unwrap(), &measurements).unwrap();
     for text in [
         "Spawn &amp; join",
         "thread",
@@ -106,7 +112,8 @@ fn a_series_without_measurements_names_the_chart_and_its_line() {
     measurements
         .values
         .retain(|id, _| !id.starts_with("scale/tasks/"));
-    let error = chart::render(registry.chart("scale-cost").unwrap(), &measurements).unwrap_err();
+    let error = chart::render(registry.chart("scale-cost").unwrap(), &measurements)
+        .unwrap_err();
     assert!(
         error.starts_with("chart `scale-cost` (measurements/claims.toml:37): series `tasks` has nothing to draw: no measurement id starts with `scale/tasks/`"),
         "{error}"
@@ -117,7 +124,8 @@ fn a_series_without_measurements_names_the_chart_and_its_line() {
 fn a_chart_mixing_units_is_refused() {
     let (registry, mut measurements) = fixture();
     measurements.values.get_mut("spawn/task").unwrap().unit = Unit::Bytes;
-    let error = chart::render(registry.chart("spawn-bars").unwrap(), &measurements).unwrap_err();
+    let error = chart::render(registry.chart("spawn-bars").unwrap(), &measurements)
+        .unwrap_err();
     assert!(error.contains("one chart, one unit"), "{error}");
 }
 
@@ -125,9 +133,12 @@ fn a_chart_mixing_units_is_refused() {
 fn a_missing_bar_names_its_measurement() {
     let (registry, mut measurements) = fixture();
     measurements.values.remove("spawn/task");
-    let error = chart::render(registry.chart("spawn-bars").unwrap(), &measurements).unwrap_err();
+    let error = chart::render(registry.chart("spawn-bars").unwrap(), &measurements)
+        .unwrap_err();
     assert!(
-        error.contains("bar `task` needs the measurement `spawn/task`, which is missing"),
+        error.contains(
+            "bar `task` needs the measurement `spawn/task`, which is missing"
+        ),
         "{error}"
     );
 }
@@ -166,7 +177,8 @@ series = [{ label = "threads", prefix = "memory/thread_resident" }]
 }"#,
     )
     .unwrap();
-    let (lines, unit) = chart::lines(registry.chart("resident").unwrap(), &measurements).unwrap();
+    let (lines, unit) =
+        chart::lines(registry.chart("resident").unwrap(), &measurements).unwrap();
     assert_eq!(unit, Unit::Bytes);
     assert_eq!(
         lines[0].points,

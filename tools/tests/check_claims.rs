@@ -40,16 +40,21 @@ fn a_threshold_above_the_measured_ratio_fails_naming_claim_ratio_and_threshold()
 #[test]
 fn a_slower_thread_side_is_checked_on_its_own_figures() {
     // The same registry, measurements where threads got cheap: 12.3x < 20x.
-    let repo = Repo::with_measurements().file("runs/slow.json", &measurements_json(372.0 * 12.3));
+    let repo = Repo::with_measurements()
+        .file("runs/slow.json", &measurements_json(372.0 * 12.3));
     let output = repo.booktools(&["check-claims", "runs/slow.json"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("measured ratio 12.3x is below its threshold 20x"));
+    assert!(
+        stderr(&output).contains("measured ratio 12.3x is below its threshold 20x")
+    );
 }
 
 #[test]
 fn a_missing_measurement_names_the_claim_and_the_id() {
-    let json = measurements_json(31_234.0).replace("\"memory/task\"", "\"memory/other\"");
-    let repo = Repo::with_measurements().file("measurements/measurements.json", &json);
+    let json =
+        measurements_json(31_234.0).replace("\"memory/task\"", "\"memory/other\"");
+    let repo =
+        Repo::with_measurements().file("measurements/measurements.json", &json);
     let output = repo.booktools(&["check-claims", "--rerun", "2"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr(&output);

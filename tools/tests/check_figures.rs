@@ -62,7 +62,9 @@ fn a_figure_typed_into_an_inventory_says_fails_with_its_line() {
     let output = repo.booktools(&["check-figures", repo.path().to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("error: inventory/ch04-performance.toml:4: typed figure `10x`"),
+        stderr(&output).contains(
+            "error: inventory/ch04-performance.toml:4: typed figure `10x`"
+        ),
         "{}",
         stderr(&output)
     );
@@ -117,12 +119,14 @@ fn an_exception_needs_a_reason_and_known_keys() {
     let stderr = common::stderr(&repo.booktools(&["check-figures"]));
     assert!(stderr.contains("gives no reason"), "{stderr}");
 
-    let unknown = "[[figure]]\nfile = \"x\"\ntext = \"y\"\nreason = \"z\"\nwhy = \"w\"\n";
+    let unknown =
+        "[[figure]]\nfile = \"x\"\ntext = \"y\"\nreason = \"z\"\nwhy = \"w\"\n";
     let repo = book(TYPED).file("measurements/typed-figures.toml", unknown);
     let output = repo.booktools(&["check-figures"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        common::stderr(&output).contains("measurements/typed-figures.toml:5: unknown field"),
+        common::stderr(&output)
+            .contains("measurements/typed-figures.toml:5: unknown field"),
         "{}",
         common::stderr(&output)
     );

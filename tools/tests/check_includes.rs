@@ -80,8 +80,9 @@ fn rust_attribute_without_rust_word_is_a_rust_block() {
 
 #[test]
 fn block_without_language_is_rejected() {
-    let book =
-        Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n\n```\n$ cargo run\n```\n");
+    let book = Book::with_chapter(
+        "{{#include ../listings/ch01/src/lib.rs}}\n\n```\n$ cargo run\n```\n",
+    );
     assert_eq!(book.problems(), [at("src/ch.md", 3, Kind::NoLanguage)]);
 }
 
@@ -125,7 +126,9 @@ fn missing_included_file_is_reported() {
 
 #[test]
 fn missing_anchor_is_reported() {
-    let book = Book::with_chapter("```rust\n{{#include ../listings/ch01/src/lib.rs:nope}}\n```\n");
+    let book = Book::with_chapter(
+        "```rust\n{{#include ../listings/ch01/src/lib.rs:nope}}\n```\n",
+    );
     let missing = Kind::MissingAnchor {
         file: lib(),
         anchor: "nope".to_string(),
@@ -140,9 +143,10 @@ fn missing_anchor_is_reported() {
 
 #[test]
 fn deleted_anchor_end_is_reported_in_listing_and_chapter() {
-    let book =
-        Book::with_chapter("```rust\n{{#include ../listings/ch01/src/lib.rs:answer}}\n```\n")
-            .file(LIB_PATH, &LIB.replace("// ANCHOR_END: answer\n", ""));
+    let book = Book::with_chapter(
+        "```rust\n{{#include ../listings/ch01/src/lib.rs:answer}}\n```\n",
+    )
+    .file(LIB_PATH, &LIB.replace("// ANCHOR_END: answer\n", ""));
     let missing = Kind::MissingAnchor {
         file: lib(),
         anchor: "answer".to_string(),
@@ -166,8 +170,9 @@ fn anchor_end_without_anchor_is_reported() {
 
 #[test]
 fn duplicate_anchor_is_reported() {
-    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs:answer}}\n")
-        .file(LIB_PATH, &format!("{LIB}{LIB}"));
+    let book =
+        Book::with_chapter("{{#include ../listings/ch01/src/lib.rs:answer}}\n")
+            .file(LIB_PATH, &format!("{LIB}{LIB}"));
     let duplicate = Kind::DuplicateAnchor {
         name: "answer".to_string(),
         first_line: 1,
@@ -178,8 +183,8 @@ fn duplicate_anchor_is_reported() {
 #[test]
 fn invalid_anchor_names_are_reported() {
     let listing = "// ANCHOR:\n// ANCHOR: a.b\n// ANCHOR_END: a.b\nfn f() {}\n";
-    let book =
-        Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n").file(LIB_PATH, listing);
+    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n")
+        .file(LIB_PATH, listing);
     assert_eq!(
         book.problems(),
         [
@@ -192,10 +197,11 @@ fn invalid_anchor_names_are_reported() {
 
 #[test]
 fn anchors_in_toml_listings_are_checked() {
-    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n").file(
-        "listings/ch01/Cargo.toml",
-        "# ANCHOR: deps\n[dependencies]\n",
-    );
+    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n")
+        .file(
+            "listings/ch01/Cargo.toml",
+            "# ANCHOR: deps\n[dependencies]\n",
+        );
     let unclosed = Kind::UnclosedAnchor("deps".to_string());
     assert_eq!(
         book.problems(),
@@ -291,8 +297,9 @@ fn problems_inside_admonition_are_reported() {
 #[test]
 fn fence_left_open_by_end_of_blockquote_is_reported() {
     // The blank line ends the blockquote, so the block never sees its `> ````.
-    let book =
-        Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n> ```text\n> a\n\n> ```\n");
+    let book = Book::with_chapter(
+        "{{#include ../listings/ch01/src/lib.rs}}\n> ```text\n> a\n\n> ```\n",
+    );
     let fence = Kind::UnclosedFence("```".to_string());
     assert_eq!(
         book.problems(),
@@ -317,7 +324,8 @@ fn unshown_listing_file_is_reported() {
 
 #[test]
 fn playground_counts_as_shown() {
-    let book = Book::with_chapter("{{#playground ../listings/ch01/src/lib.rs editable}}\n");
+    let book =
+        Book::with_chapter("{{#playground ../listings/ch01/src/lib.rs editable}}\n");
     assert_eq!(book.problems(), []);
 }
 
@@ -350,20 +358,22 @@ fn exemption_without_reason_is_reported() {
 
 #[test]
 fn stale_exemption_is_reported() {
-    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n").file(
-        "listings/not-shown.txt",
-        "\nlistings/ch01/src/gone.rs # removed\n",
-    );
+    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n")
+        .file(
+            "listings/not-shown.txt",
+            "\nlistings/ch01/src/gone.rs # removed\n",
+        );
     let stale = Kind::StaleExemption(PathBuf::from("listings/ch01/src/gone.rs"));
     assert_eq!(book.problems(), [at("listings/not-shown.txt", 2, stale)]);
 }
 
 #[test]
 fn exempt_but_shown_is_reported() {
-    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n").file(
-        "listings/not-shown.txt",
-        "./listings/ch01/src/lib.rs # helper\n",
-    );
+    let book = Book::with_chapter("{{#include ../listings/ch01/src/lib.rs}}\n")
+        .file(
+            "listings/not-shown.txt",
+            "./listings/ch01/src/lib.rs # helper\n",
+        );
     let shown = Kind::ExemptButShown(lib());
     assert_eq!(book.problems(), [at("listings/not-shown.txt", 1, shown)]);
 }
@@ -427,13 +437,21 @@ fn book_with_long_listing(shown: usize, hidden: usize, directive: &str) -> Book 
 
 #[test]
 fn a_block_of_sixty_shown_lines_passes() {
-    let book = book_with_long_listing(60, 5, "rustdoc_include ../listings/ch01/src/long.rs:long");
+    let book = book_with_long_listing(
+        60,
+        5,
+        "rustdoc_include ../listings/ch01/src/long.rs:long",
+    );
     assert_eq!(book.problems(), []);
 }
 
 #[test]
 fn a_block_of_sixty_one_shown_lines_is_too_long() {
-    let book = book_with_long_listing(61, 0, "rustdoc_include ../listings/ch01/src/long.rs:long");
+    let book = book_with_long_listing(
+        61,
+        0,
+        "rustdoc_include ../listings/ch01/src/long.rs:long",
+    );
     assert_eq!(book.problems(), [at("src/ch.md", 3, Kind::LongBlock(61))]);
 }
 
@@ -483,7 +501,9 @@ fn an_anchor_no_chapter_selects_is_reported_at_its_line() {
 
 #[test]
 fn a_file_included_whole_has_no_unused_anchors() {
-    let book = Book::with_chapter("```rust\n{{#include ../listings/ch01/src/lib.rs}}\n```\n");
+    let book = Book::with_chapter(
+        "```rust\n{{#include ../listings/ch01/src/lib.rs}}\n```\n",
+    );
     assert_eq!(book.problems(), []);
 }
 

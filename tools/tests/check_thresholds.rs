@@ -42,8 +42,10 @@ fn repo(at_least: f64, noise: Option<String>) -> Repo {
 }
 
 #[test]
-fn a_threshold_at_a_tenth_of_the_soak_minimum_fails_naming_claim_threshold_minimum_and_line() {
-    let output = repo(20.0, Some(noise_json(200.0, true))).booktools(&["check-thresholds"]);
+fn a_threshold_at_a_tenth_of_the_soak_minimum_fails_naming_claim_threshold_minimum_and_line()
+ {
+    let output =
+        repo(20.0, Some(noise_json(200.0, true))).booktools(&["check-thresholds"]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let stderr = stderr(&output);
     assert!(
@@ -67,7 +69,8 @@ fn a_threshold_at_a_tenth_of_the_soak_minimum_fails_naming_claim_threshold_minim
 
 #[test]
 fn a_threshold_at_six_tenths_of_the_soak_minimum_passes() {
-    let output = repo(120.0, Some(noise_json(200.0, true))).booktools(&["check-thresholds"]);
+    let output =
+        repo(120.0, Some(noise_json(200.0, true))).booktools(&["check-thresholds"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
@@ -79,14 +82,16 @@ fn a_threshold_at_six_tenths_of_the_soak_minimum_passes() {
 #[test]
 fn the_ends_of_the_range_pass_and_just_outside_them_fails() {
     for (at_least, code) in [(100.0, 0), (200.0, 0), (99.5, 1), (200.5, 1)] {
-        let output = repo(at_least, Some(noise_json(200.0, true))).booktools(&["check-thresholds"]);
+        let output = repo(at_least, Some(noise_json(200.0, true)))
+            .booktools(&["check-thresholds"]);
         assert_eq!(output.status.code(), Some(code), "at_least {at_least}");
     }
 }
 
 #[test]
 fn a_threshold_above_the_soak_minimum_fails_as_one_ci_would_trip_on() {
-    let output = repo(250.0, Some(noise_json(200.0, true))).booktools(&["check-thresholds"]);
+    let output =
+        repo(250.0, Some(noise_json(200.0, true))).booktools(&["check-thresholds"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr(&output);
     assert!(
@@ -101,7 +106,8 @@ fn a_threshold_above_the_soak_minimum_fails_as_one_ci_would_trip_on() {
 
 #[test]
 fn a_claim_the_soak_has_no_ratios_for_fails_and_says_how_to_soak() {
-    let output = repo(120.0, Some(noise_json(200.0, false))).booktools(&["check-thresholds"]);
+    let output =
+        repo(120.0, Some(noise_json(200.0, false))).booktools(&["check-thresholds"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = stderr(&output);
     assert!(
@@ -147,14 +153,16 @@ fn another_soak_file_can_be_named() {
 #[test]
 fn the_range_offered_is_rounded_inwards_so_both_ends_obey_the_rule() {
     // Half of 202.9 is 101.45: 101 would break the rule, 102 does not.
-    let output = repo(20.0, Some(noise_json(202.9, true))).booktools(&["check-thresholds"]);
+    let output =
+        repo(20.0, Some(noise_json(202.9, true))).booktools(&["check-thresholds"]);
     assert!(
         stderr(&output).contains("set at_least between 102 and 202"),
         "{}",
         stderr(&output)
     );
     for (at_least, code) in [(102.0, 0), (202.0, 0), (101.0, 1)] {
-        let output = repo(at_least, Some(noise_json(202.9, true))).booktools(&["check-thresholds"]);
+        let output = repo(at_least, Some(noise_json(202.9, true)))
+            .booktools(&["check-thresholds"]);
         assert_eq!(output.status.code(), Some(code), "at_least {at_least}");
     }
 }

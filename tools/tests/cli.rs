@@ -47,7 +47,8 @@ verdict = "holds"
 "#;
 
 /// A source article that shares no six words with the chapter.
-const ARTICLE: &str = "An article about green threads, fibers and event loops in general.\n";
+const ARTICLE: &str =
+    "An article about green threads, fibers and event loops in general.\n";
 
 /// The fixture registry with thresholds inside the soak's range for the
 /// fixture measurements (ratios 84 and 20.48): 42 <= 50 <= 84, 10.24 <= 15 <= 20.48.
@@ -105,7 +106,9 @@ const PROBE: &str = r##"fn main() {
 /// included) and `probe` (the probe source of [`PROBE_REGISTRY`]).
 fn workspace() -> Repo {
     let package = |name: &str| {
-        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n")
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n"
+        )
     };
     Repo::new()
         .file(
@@ -400,7 +403,8 @@ fn preprocess_exits_0_1_or_2() {
         });
         serde_json::json!([context, {"items": [chapter]}]).to_string()
     };
-    let good = run_with_stdin(&repo, &["preprocess"], &input("{{#measured spawn/task}}"));
+    let good =
+        run_with_stdin(&repo, &["preprocess"], &input("{{#measured spawn/task}}"));
     assert_eq!(good.status.code(), Some(0), "{}", shown(&good));
     assert!(stdout(&good).contains("372 ns"), "{}", shown(&good));
     let bad = run_with_stdin(&repo, &["preprocess"], &input("{{#measured x/y}}"));

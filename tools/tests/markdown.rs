@@ -4,7 +4,9 @@
 
 use std::collections::HashSet;
 
-use booktools::markdown::{DirectiveKind, Target, code_blocks, directives, heading_id, headings};
+use booktools::markdown::{
+    DirectiveKind, Target, code_blocks, directives, heading_id, headings,
+};
 use mdbook_markdown::pulldown_cmark::HeadingLevel;
 
 fn ids(markdown: &str) -> Vec<String> {
@@ -124,7 +126,8 @@ fn ids_are_made_unique_with_a_counter_but_explicit_ids_are_not_counted() {
 
 #[test]
 fn a_fence_in_a_block_quote_in_a_list_item_is_code() {
-    let chapter = "- item\n\n  > ```text\n  > # not a heading\n  > ```\n\n## After\n";
+    let chapter =
+        "- item\n\n  > ```text\n  > # not a heading\n  > ```\n\n## After\n";
     assert_eq!(ids(chapter), ["after"]);
     let blocks = code_blocks(chapter);
     assert_eq!(blocks.len(), 1, "{blocks:?}");
@@ -158,7 +161,8 @@ fn a_heading_with_inline_code_and_emphasis() {
 
 #[test]
 fn a_setext_heading_spans_its_lines() {
-    let found = headings("Intro.\n\nTwo line\nsetext *heading*\n===\n\nNot\n- a heading\n");
+    let found =
+        headings("Intro.\n\nTwo line\nsetext *heading*\n===\n\nNot\n- a heading\n");
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].id, "two-line-setext-heading");
     assert_eq!(found[0].text, "Two line setext heading");

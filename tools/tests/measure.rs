@@ -100,7 +100,8 @@ fn a_broken_criterion_result_names_its_file() {
 
 #[test]
 fn merging_replaces_fresh_ids_keeps_the_accepted_rest_and_marks_mixed_modes() {
-    let earlier: Measurements = serde_json::from_str(&measurements_json(31_234.0)).unwrap();
+    let earlier: Measurements =
+        serde_json::from_str(&measurements_json(31_234.0)).unwrap();
     let mut fresh = earlier.clone();
     fresh.provenance.mode = "ci".into();
     fresh.provenance.date = "2026-12-01T00:00:00Z".into();
@@ -252,7 +253,9 @@ fn measure_runs_each_source_fresh_and_merges_partial_runs() {
 
     let bench_args = repo.read("state/bench-args-1");
     assert!(
-        bench_args.contains("--noplot --warm-up-time 1 --measurement-time 2 --sample-size 20"),
+        bench_args.contains(
+            "--noplot --warm-up-time 1 --measurement-time 2 --sample-size 20"
+        ),
         "{bench_args}"
     );
     assert!(repo.read("state/probe-args").ends_with("--quick"));
@@ -284,13 +287,16 @@ fn measure_runs_each_source_fresh_and_merges_partial_runs() {
     let output = run_in(&repo, &["measure", "--mode", "ci", "--source", "memory"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(repo.read("state/runs"), "1");
-    let merged = Measurements::load(&repo.join("target/measurements/ci.json")).unwrap();
+    let merged =
+        Measurements::load(&repo.join("target/measurements/ci.json")).unwrap();
     assert_eq!(merged.values, ci.values);
 
     // A source CI does not measure cannot be measured in ci mode.
     let output = run_in(&repo, &["measure", "--mode", "ci", "--source", "scale"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--source scale: the source has in_ci = false"));
+    assert!(
+        stderr(&output).contains("--source scale: the source has in_ci = false")
+    );
 }
 
 /// The fixture measurements with spawn/thread at 10x spawn/task (failing
@@ -329,7 +335,8 @@ fn rerun_remeasures_only_the_failing_claims_benchmarks_until_they_hold() {
         "{bench_args}"
     );
     assert!(bench_args.contains("--sample-size 20"), "{bench_args}");
-    let merged = Measurements::load(&repo.join("measurements/measurements.json")).unwrap();
+    let merged =
+        Measurements::load(&repo.join("measurements/measurements.json")).unwrap();
     assert_eq!(merged.values["spawn/thread"].value, 5000.0);
     // Not re-measured, so kept as it was.
     assert_eq!(merged.values["spawn/other"].value, 1.0);
@@ -363,18 +370,26 @@ fn soak_measures_n_times_checks_each_run_and_writes_the_noise() {
         "{stdout}\n{}",
         stderr(&output)
     );
-    assert!(stdout.contains("soak: run 1 of 2") && stdout.contains("soak: run 2 of 2"));
-    assert!(stdout.contains("error: claim `spawn-cost` does not hold: measured ratio 15x"));
+    assert!(
+        stdout.contains("soak: run 1 of 2") && stdout.contains("soak: run 2 of 2")
+    );
+    assert!(
+        stdout
+            .contains("error: claim `spawn-cost` does not hold: measured ratio 15x")
+    );
     assert!(stdout.contains("ok    spawn-cost: 50x >= 20x"), "{stdout}");
     assert!(
         stdout.contains("soak: 2 runs, 1 with a failing claim"),
         "{stdout}"
     );
     for k in [1, 2] {
-        let run = Measurements::load(&repo.join(&format!("target/measurements/soak-{k}.json")));
+        let run = Measurements::load(
+            &repo.join(&format!("target/measurements/soak-{k}.json")),
+        );
         assert_eq!(run.unwrap().provenance.mode, "ci");
     }
-    let noise = booktools::noise::Noise::load(&repo.join("target/noise.json")).unwrap();
+    let noise =
+        booktools::noise::Noise::load(&repo.join("target/noise.json")).unwrap();
     let spawn = &noise.claims["spawn-cost"];
     assert_eq!(
         (spawn.runs, spawn.min, spawn.max, spawn.below),

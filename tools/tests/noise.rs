@@ -17,7 +17,8 @@ fn noise_gives_min_median_max_and_runs_per_claim() {
         repo = repo.file(&format!("runs/{k}.json"), &json);
     }
     let runs = ["runs/0.json", "runs/1.json", "runs/2.json", "runs/3.json"];
-    let output = repo.booktools(&[&["noise"][..], &runs, &["--out", "out/noise.json"]].concat());
+    let output = repo
+        .booktools(&[&["noise"][..], &runs, &["--out", "out/noise.json"]].concat());
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
     let noise = Noise::load(&repo.join("out/noise.json")).unwrap();

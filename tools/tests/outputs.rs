@@ -95,7 +95,8 @@ fn a_changed_println_fails_with_a_diff_until_the_outputs_are_refreshed() {
     let refreshed = outputs(&repo, &["--refresh"]);
     assert_eq!(refreshed.status.code(), Some(0), "{}", shown(&refreshed));
     assert!(
-        stdout(&refreshed).contains("outputs: wrote listings/hello/output/hello.txt\n"),
+        stdout(&refreshed)
+            .contains("outputs: wrote listings/hello/output/hello.txt\n"),
         "{}",
         shown(&refreshed)
     );

@@ -88,11 +88,9 @@ fn a_chart_is_an_inline_svg_figure_with_alt_text_and_caption() {
         .unwrap()
         .strip_suffix("\n\nafter\n")
         .unwrap();
-    assert!(
-        figure.starts_with(
-            "<figure class=\"measured-chart\">\n<img src=\"data:image/svg+xml;base64,"
-        )
-    );
+    assert!(figure.starts_with(
+        "<figure class=\"measured-chart\">\n<img src=\"data:image/svg+xml;base64,"
+    ));
     assert!(figure.contains(" alt=\"Spawn &amp; join\""), "{figure}");
     assert!(figure.ends_with(
         "<figcaption>Spawn &amp; join. Measured 2026-11-23 on Fixture CPU @ 2.0GHz, 2 cores (full mode).</figcaption>\n</figure>"
@@ -158,11 +156,15 @@ fn unknown_ids_name_the_chapter_line_and_marker() {
         "{errors:?}"
     );
     assert!(
-        errors[1]
-            .starts_with("error: src/ch.md:4: {{#ratio no-such-claim}}: no claim `no-such-claim`"),
+        errors[1].starts_with(
+            "error: src/ch.md:4: {{#ratio no-such-claim}}: no claim `no-such-claim`"
+        ),
         "{errors:?}"
     );
-    assert!(errors[2].starts_with("error: src/ch.md:5: {{#chart nope}}: no chart `nope`"));
+    assert!(
+        errors[2]
+            .starts_with("error: src/ch.md:5: {{#chart nope}}: no chart `nope`")
+    );
 }
 
 #[test]
@@ -179,10 +181,12 @@ fn unknown_and_malformed_markers_name_the_chapter_line() {
         lines,
         ["src/ch.md:2", "src/ch.md:3", "src/ch.md:4", "src/ch.md:5"]
     );
+    assert!(errors[0].contains(
+        "unknown marker `measure`: the markers are `{{#measured MEASUREMENT}}`"
+    ));
     assert!(
-        errors[0].contains("unknown marker `measure`: the markers are `{{#measured MEASUREMENT}}`")
+        errors[1].contains("malformed marker: write `{{#measured MEASUREMENT}}`")
     );
-    assert!(errors[1].contains("malformed marker: write `{{#measured MEASUREMENT}}`"));
     assert!(errors[2].contains("malformed marker: write `{{#claims}}`"));
     assert!(errors[3].contains("{{#ratio spawn-cost: the marker is not closed"));
 }
@@ -252,7 +256,8 @@ fn nested_chapters_are_named_by_their_source_path_and_drafts_are_skipped() {
     book.push_item(part);
     book.push_item(Chapter::new_draft("Draft", vec![]));
     let errors =
-        expand_book(&Data::load_with(repo.path(), None), Path::new("src"), book).unwrap_err();
+        expand_book(&Data::load_with(repo.path(), None), Path::new("src"), book)
+            .unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0].starts_with("error: src/part/sub.md:2: {{#measured nope/x}}: "),
@@ -264,7 +269,11 @@ fn nested_chapters_are_named_by_their_source_path_and_drafts_are_skipped() {
 
 /// Runs `booktools preprocess` as mdBook does: `[context, book]` JSON on stdin.
 fn run_preprocessor(repo: &Repo, book: &Book, env: Option<(&str, &str)>) -> Output {
-    let ctx = PreprocessorContext::new(repo.path().to_path_buf(), Config::default(), "html".into());
+    let ctx = PreprocessorContext::new(
+        repo.path().to_path_buf(),
+        Config::default(),
+        "html".into(),
+    );
     let input = serde_json::to_vec(&(&ctx, book)).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_booktools"));
     command
@@ -310,9 +319,14 @@ fn the_binary_speaks_the_mdbook_0_5_protocol() {
 
 #[test]
 fn book_measurements_names_the_file_in_use() {
-    let repo = Repo::with_measurements().file("target/ci.json", &measurements_json(50_000.0));
+    let repo = Repo::with_measurements()
+        .file("target/ci.json", &measurements_json(50_000.0));
     let input = book(&[("ch.md", "{{#measured spawn/thread}}")]);
-    let output = run_preprocessor(&repo, &input, Some(("BOOK_MEASUREMENTS", "target/ci.json")));
+    let output = run_preprocessor(
+        &repo,
+        &input,
+        Some(("BOOK_MEASUREMENTS", "target/ci.json")),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let book: Book = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(content(&book, 0), "50 µs");
@@ -340,7 +354,8 @@ fn the_binary_fails_with_every_problem_and_prints_no_book() {
     assert!(output.stdout.is_empty());
     let stderr = stderr(&output);
     assert!(
-        stderr.contains("error: src/a.md:1: {{#measured x/y}}: no measurement `x/y`"),
+        stderr
+            .contains("error: src/a.md:1: {{#measured x/y}}: no measurement `x/y`"),
         "{stderr}"
     );
     assert!(
@@ -369,8 +384,11 @@ fn supports_answers_by_exit_code_for_html_and_markdown() {
 fn measured_is_an_mdbook_preprocessor_named_as_book_toml_names_it() {
     use booktools::preprocess::Measured;
     use mdbook_preprocessor::Preprocessor;
-    let book_toml =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../book.toml")).unwrap();
+    let book_toml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../book.toml"
+    ))
+    .unwrap();
     assert!(
         book_toml.contains(&format!("[preprocessor.{}]", Measured.name())),
         "{book_toml}"
@@ -417,7 +435,9 @@ fn mdbook_build_runs_the_preprocessor() {
     let repo = repo.file("src/ch.md", "# Chapter\n\n{{#measured spawn/nothing}}\n");
     let output = build(&repo);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("error: src/ch.md:3: {{#measured spawn/nothing}}"));
+    assert!(
+        stderr(&output).contains("error: src/ch.md:3: {{#measured spawn/nothing}}")
+    );
 }
 
 #[test]
@@ -433,8 +453,9 @@ fn registry_problems_are_reported_once_before_the_markers_they_break() {
     .unwrap_err();
     assert_eq!(errors.len(), 3, "{errors:?}");
     assert!(
-        errors[0]
-            .starts_with("error: measurements/claims.toml:23: claim `spawn-cost` has at_least = 2"),
+        errors[0].starts_with(
+            "error: measurements/claims.toml:23: claim `spawn-cost` has at_least = 2"
+        ),
         "{errors:?}"
     );
     assert_eq!(

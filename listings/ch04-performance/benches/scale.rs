@@ -5,7 +5,9 @@
 //!     cargo bench -p ch04-performance --bench scale
 
 use ch04_performance::scale::{self, Limit};
-use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main,
+};
 use std::hint::black_box;
 use std::time::Instant;
 use tokio::runtime::Builder;
@@ -28,7 +30,8 @@ fn fits(series: &str, n: usize, tightest: &Limit) -> bool {
 fn bench(c: &mut Criterion) {
     // A count the kernel's limits do not allow is skipped, and says why.
     let tightest = scale::tightest_limit().expect("Linux /proc");
-    let for_coroutines = scale::tightest_coroutine_limit(1024 * 1024).expect("Linux /proc");
+    let for_coroutines =
+        scale::tightest_coroutine_limit(1024 * 1024).expect("Linux /proc");
     let runtime = Builder::new_current_thread().build().unwrap();
 
     let mut group = c.benchmark_group("scale");

@@ -4,7 +4,9 @@
 //!
 //!     cargo bench -p ch04-performance --bench switch
 
-use ch04_performance::switch::{self, CoroutinePingPong, TaskPingPong, ThreadPingPong};
+use ch04_performance::switch::{
+    self, CoroutinePingPong, TaskPingPong, ThreadPingPong,
+};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -60,7 +62,8 @@ fn time_task_round_trips(
         }
         (moved, start.elapsed())
     });
-    let (moved, elapsed) = runtime.block_on(batch).expect("the batch does not panic");
+    let (moved, elapsed) =
+        runtime.block_on(batch).expect("the batch does not panic");
     *pair = Some(moved);
     elapsed
 }

@@ -6,6 +6,7 @@
 //! `context-switch` experiments (github.com/jimblandy/context-switch).
 
 use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How many units the byte passes through on each trip.
@@ -14,8 +15,8 @@ pub const STAGES: usize = 200;
 // ANCHOR: thread_relay
 /// A chain of threads joined by Unix socket pairs.
 pub struct ThreadRelay {
-    first: std::os::unix::net::UnixStream,
-    last: std::os::unix::net::UnixStream,
+    first: UnixStream,
+    last: UnixStream,
     stages: Vec<std::thread::JoinHandle<()>>,
 }
 
@@ -23,10 +24,10 @@ impl ThreadRelay {
     /// Starts `stages` threads, each blocked in `read` on its socket. With
     /// `Some(cpu)`, every stage pins itself to that CPU.
     pub fn start(stages: usize, cpu: Option<usize>) -> Self {
-        let (first, mut inbox) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+        let (first, mut inbox) = UnixStream::pair().expect("a socket pair");
         let stages = (0..stages)
             .map(|_| {
-                let (mut outbox, next) = std::os::unix::net::UnixStream::pair().expect("a pair");
+                let (mut outbox, next) = UnixStream::pair().expect("a pair");
                 let mut input = std::mem::replace(&mut inbox, next);
                 std::thread::spawn(move || {
                     if let Some(cpu) = cpu {
@@ -86,10 +87,12 @@ pub struct TaskRelay {
 impl TaskRelay {
     /// Spawns `stages` tasks, each waiting for its socket to be readable.
     pub fn start(stages: usize) -> Self {
-        let (first, mut inbox) = tokio::net::UnixStream::pair().expect("a socket pair");
+        let (first, mut inbox) =
+            tokio::net::UnixStream::pair().expect("a socket pair");
         let stages = (0..stages)
             .map(|_| {
-                let (mut outbox, next) = tokio::net::UnixStream::pair().expect("a pair");
+                let (mut outbox, next) =
+                    tokio::net::UnixStream::pair().expect("a pair");
                 let mut input = std::mem::replace(&mut inbox, next);
                 tokio::spawn(async move {
                     let mut byte = [0];

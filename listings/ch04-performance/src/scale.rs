@@ -282,7 +282,12 @@ mod tests {
         assert_eq!(runtime.block_on(tasks(1_000)), 1_000);
     }
 
-    fn limit(name: &'static str, limit: usize, in_use: usize, per_unit: usize) -> Limit {
+    fn limit(
+        name: &'static str,
+        limit: usize,
+        in_use: usize,
+        per_unit: usize,
+    ) -> Limit {
         Limit {
             name,
             limit,
@@ -373,7 +378,8 @@ mod tests {
     /// malloc adds once, so the room the map limit leaves is safe.
     #[test]
     fn each_thread_adds_at_most_maps_per_thread_memory_maps() {
-        let added = from_child("scale::tests::maps_added_by_parked_threads", "maps added: ");
+        let added =
+            from_child("scale::tests::maps_added_by_parked_threads", "maps added: ");
         assert!(added > PARKED, "{added} maps for {PARKED} threads");
         let most = PARKED * MAPS_PER_THREAD + malloc_arena_maps();
         assert!(added <= most, "{added} maps for {PARKED} threads");
@@ -405,7 +411,8 @@ mod tests {
     fn maps_and_memory_added_by_suspended_coroutines() {
         let resident = || {
             let status = std::fs::read_to_string("/proc/self/status").unwrap();
-            kib_field(&status, "VmRSS:").unwrap() + kib_field(&status, "VmPTE:").unwrap()
+            kib_field(&status, "VmRSS:").unwrap()
+                + kib_field(&status, "VmPTE:").unwrap()
         };
         let mut kept = Vec::with_capacity(SUSPENDED);
         let (maps_before, resident_before) = (maps(), resident());
@@ -418,7 +425,8 @@ mod tests {
             coroutine.resume(());
             kept.push(coroutine);
         }
-        let (maps_added, resident_added) = (maps() - maps_before, resident() - resident_before);
+        let (maps_added, resident_added) =
+            (maps() - maps_before, resident() - resident_before);
         for coroutine in &mut kept {
             assert!(coroutine.resume(()).as_return().is_some());
         }
@@ -468,7 +476,8 @@ mod tests {
 
     #[test]
     fn this_machine_allows_some_coroutines() {
-        let tightest = tightest_coroutine_limit(1024 * 1024).expect("Linux has these files");
+        let tightest =
+            tightest_coroutine_limit(1024 * 1024).expect("Linux has these files");
         assert!(tightest.room() >= 1_000, "{tightest:?}");
     }
 
@@ -484,8 +493,7 @@ Max open files            1048576              1048576              files
         let unlimited = limits.replace("96365 ", "unlimited");
         assert_eq!(max_processes(&unlimited), None);
         assert_eq!(max_address_space(limits), None);
-        let address_space =
-            "Max address space         8589934592           unlimited            bytes\n";
+        let address_space = "Max address space         8589934592           unlimited            bytes\n";
         assert_eq!(max_address_space(address_space), Some(8_589_934_592));
     }
 

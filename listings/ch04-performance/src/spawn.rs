@@ -37,7 +37,9 @@ pub fn scoped_thread(input: &u64) -> u64 {
 // ANCHOR: task
 /// Spawns a tokio task to run `work`, and awaits it. Must run inside a tokio
 /// runtime, like every `tokio::spawn`.
-pub async fn task<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
+pub async fn task<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> T {
     tokio::spawn(work).await.expect("the task does not panic")
 }
 // ANCHOR_END: task
@@ -57,7 +59,8 @@ pub fn coroutine<T: 'static>(work: impl FnOnce() -> T + 'static) -> T {
 /// The same on a freshly mapped stack of `SMALL_STACK` bytes.
 pub fn coroutine_small_stack<T: 'static>(work: impl FnOnce() -> T + 'static) -> T {
     let stack = DefaultStack::new(SMALL_STACK).expect("the kernel maps the stack");
-    let mut coroutine = Coroutine::with_stack(stack, move |_: &Yielder<(), ()>, ()| work());
+    let mut coroutine =
+        Coroutine::with_stack(stack, move |_: &Yielder<(), ()>, ()| work());
     run_to_end(&mut coroutine)
 }
 
@@ -67,7 +70,8 @@ pub fn coroutine_on<T: 'static>(
     stack: DefaultStack,
     work: impl FnOnce() -> T + 'static,
 ) -> (T, DefaultStack) {
-    let mut coroutine = Coroutine::with_stack(stack, move |_: &Yielder<(), ()>, ()| work());
+    let mut coroutine =
+        Coroutine::with_stack(stack, move |_: &Yielder<(), ()>, ()| work());
     let result = run_to_end(&mut coroutine);
     (result, coroutine.into_stack())
 }
@@ -92,12 +96,16 @@ pub struct Worker {
 impl Worker {
     pub fn start() -> Self {
         let (jobs, inbox) = mpsc::channel::<Job>();
-        let thread = std::thread::spawn(move || inbox.into_iter().for_each(|job| job()));
+        let thread =
+            std::thread::spawn(move || inbox.into_iter().for_each(|job| job()));
         Worker { jobs, thread }
     }
 
     /// Runs `work` on the worker's thread and waits for its result.
-    pub fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+    pub fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
         let (reply, result) = mpsc::sync_channel(1);
         let job = Box::new(move || reply.send(work()).expect("the caller waits"));
         self.jobs.send(job).expect("the worker is alive");
@@ -133,7 +141,9 @@ mod tests {
                 thread(|| {
                     let id = gettid();
                     // The kernel lists the thread among this process's tasks.
-                    let listed = std::path::Path::new(&format!("/proc/self/task/{id}")).exists();
+                    let listed =
+                        std::path::Path::new(&format!("/proc/self/task/{id}"))
+                            .exists();
                     (id, listed)
                 })
             })
@@ -153,7 +163,8 @@ mod tests {
     }
 
     #[test]
-    fn a_coroutine_runs_its_closure_on_the_callers_thread_and_hands_back_the_result() {
+    fn a_coroutine_runs_its_closure_on_the_callers_thread_and_hands_back_the_result()
+    {
         let here = gettid();
         assert_eq!(coroutine(|| 41 + 1), 42);
         assert_eq!(coroutine(gettid), here);
@@ -239,7 +250,8 @@ mod tests {
     /// parks bound the effective wake-ups from below, and the test bounds
     /// parks, not every wake-up (one that finds the worker awake is missed).
     #[test]
-    fn a_task_spawned_from_a_worker_parks_the_other_worker_at_most_about_every_other_spawn() {
+    fn a_task_spawned_from_a_worker_parks_the_other_worker_at_most_about_every_other_spawn()
+     {
         const SPAWNS: u64 = 10_000;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 // ANCHOR: pin
 /// The first CPU the calling thread is allowed to run on.
 pub fn first_allowed_cpu() -> usize {
-    let allowed = sched_getaffinity(Pid::from_raw(0)).expect("Linux reports the affinity");
+    let allowed =
+        sched_getaffinity(Pid::from_raw(0)).expect("Linux reports the affinity");
     (0..CpuSet::count())
         .find(|&cpu| allowed.is_set(cpu).unwrap_or(false))
         .expect("a thread may run on at least one CPU")
@@ -35,10 +36,12 @@ pub fn pin_to(cpu: usize) {
 /// Runs `work` with the calling thread pinned to `cpu`, then gives the thread
 /// back every CPU it had before.
 pub fn pinned<T>(cpu: usize, work: impl FnOnce() -> T) -> T {
-    let before = sched_getaffinity(Pid::from_raw(0)).expect("Linux reports the affinity");
+    let before =
+        sched_getaffinity(Pid::from_raw(0)).expect("Linux reports the affinity");
     pin_to(cpu);
     let result = work();
-    sched_setaffinity(Pid::from_raw(0), &before).expect("the old CPUs are still allowed");
+    sched_setaffinity(Pid::from_raw(0), &before)
+        .expect("the old CPUs are still allowed");
     result
 }
 // ANCHOR_END: pin
@@ -224,7 +227,10 @@ mod tests {
     #[test]
     fn the_first_allowed_cpu_follows_the_threads_affinity() {
         // The book's skip convention: below two CPUs, say so, do not pass.
-        if !book_skip::has_cpus!("the_first_allowed_cpu_follows_the_threads_affinity", 2) {
+        if !book_skip::has_cpus!(
+            "the_first_allowed_cpu_follows_the_threads_affinity",
+            2
+        ) {
             return;
         }
         let cpus = allowed_cpus();
@@ -341,7 +347,8 @@ mod tests {
         runtime.block_on(async {
             let ran = Arc::new(AtomicBool::new(false));
             let other = Arc::clone(&ran);
-            let handle = tokio::spawn(async move { other.store(true, Ordering::SeqCst) });
+            let handle =
+                tokio::spawn(async move { other.store(true, Ordering::SeqCst) });
             // One runtime thread, and it is busy here: the other waits.
             assert!(!ran.load(Ordering::SeqCst));
             assert_eq!(yield_task(1).await, 1);

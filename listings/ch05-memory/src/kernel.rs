@@ -40,9 +40,14 @@ pub fn read_kernel_memory(reads: usize) -> std::io::Result<KernelMemory> {
     for _ in 0..reads.max(1) {
         let text = std::fs::read_to_string("/proc/meminfo")?;
         let found = parse_meminfo(&text);
-        samples.push(found.ok_or_else(|| std::io::Error::other("no KernelStack/SUnreclaim"))?);
+        samples
+            .push(found.ok_or_else(|| {
+                std::io::Error::other("no KernelStack/SUnreclaim")
+            })?);
     }
-    let median = |figure: fn(&KernelMemory) -> u64| median(samples.iter().map(figure).collect());
+    let median = |figure: fn(&KernelMemory) -> u64| {
+        median(samples.iter().map(figure).collect())
+    };
     Ok(KernelMemory {
         kernel_stack: median(|m| m.kernel_stack),
         slab_unreclaimable: median(|m| m.slab_unreclaimable),
@@ -142,7 +147,8 @@ SecPageTables:         0 kB
 
     #[test]
     fn this_machine_reports_its_vm_settings() {
-        let here = std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled");
+        let here =
+            std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled");
         if here.exists() {
             let settings = read_vm_settings().expect("both settings readable");
             assert!(

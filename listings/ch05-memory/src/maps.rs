@@ -85,7 +85,9 @@ pub fn mapping_resident(smaps: &str, start: u64) -> Option<MappingResident> {
 /// once, and has each find its own stack in `/proc/self/maps`. Returns the
 /// smallest mapping seen: the kernel may merge a stack with a neighbouring
 /// mapping, which only ever makes one look bigger.
-pub fn default_thread_stack(threads: usize) -> std::io::Result<Option<StackMapping>> {
+pub fn default_thread_stack(
+    threads: usize,
+) -> std::io::Result<Option<StackMapping>> {
     let all_here = std::sync::Barrier::new(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)

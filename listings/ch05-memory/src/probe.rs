@@ -312,14 +312,15 @@ pub fn safe_coroutine_count() -> Option<usize> {
 /// own). `None` if unreadable.
 pub fn safe_thread_count() -> Option<usize> {
     let read = |path: &str| std::fs::read_to_string(path).ok()?.trim().parse().ok();
-    let user_processes = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|limits| {
-            let rest = limits
-                .lines()
-                .find_map(|line| line.strip_prefix("Max processes"))?;
-            rest.split_whitespace().next()?.parse().ok()
-        });
+    let user_processes =
+        std::fs::read_to_string("/proc/self/limits")
+            .ok()
+            .and_then(|limits| {
+                let rest = limits
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Max processes"))?;
+                rest.split_whitespace().next()?.parse().ok()
+            });
     let smallest = [
         read("/proc/sys/kernel/threads-max")?,
         read("/proc/sys/kernel/pid_max")?,
@@ -370,7 +371,8 @@ mod tests {
     }
 
     #[test]
-    fn every_parked_thread_has_a_guarded_stack_mapping_of_its_own_of_the_default_size() {
+    fn every_parked_thread_has_a_guarded_stack_mapping_of_its_own_of_the_default_size()
+     {
         let _alone = alone();
         let mut threads = ParkedThreads::new();
         threads.park_more(32).unwrap();
@@ -447,15 +449,19 @@ mod tests {
     fn each_parked_thread_adds_kernel_memory_that_its_resident_size_leaves_out() {
         let _alone = alone();
         let n = 256;
-        let (status, kernel) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        let (status, kernel) =
+            (read_status().unwrap(), read_kernel_memory(5).unwrap());
         let mut threads = ParkedThreads::new();
         threads.park_more(n).unwrap();
-        let (status_after, kernel_after) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        let (status_after, kernel_after) =
+            (read_status().unwrap(), read_kernel_memory(5).unwrap());
         threads.release();
-        let per_thread = |before: u64, after: u64| after.saturating_sub(before) / n as u64;
+        let per_thread =
+            |before: u64, after: u64| after.saturating_sub(before) / n as u64;
         // x86_64 and AArch64 kernels give each thread a 16 KiB stack of their
         // own; the bound leaves room for other processes ending threads.
-        let kernel_stack = per_thread(kernel.kernel_stack, kernel_after.kernel_stack);
+        let kernel_stack =
+            per_thread(kernel.kernel_stack, kernel_after.kernel_stack);
         assert!(kernel_stack >= 8 * KIB, "{kernel_stack} B per thread");
         // Each default stack sits in its own 2 MiB region, which needs a
         // page table of its own once touched: 4 KiB on x86_64.
@@ -484,7 +490,9 @@ mod tests {
         /// Everything else the threads added: other resident pages, page
         /// tables and slab.
         fn rest(&self) -> u64 {
-            self.resident.saturating_sub(self.user_stack) + self.page_tables + self.slab
+            self.resident.saturating_sub(self.user_stack)
+                + self.page_tables
+                + self.slab
         }
     }
 
@@ -492,19 +500,24 @@ mod tests {
         // As in `resident_per_thread`: let the C library set up first.
         ParkedThreads::new().park_more(32).unwrap();
         let smaps_before = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let (status, kernel) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        let (status, kernel) =
+            (read_status().unwrap(), read_kernel_memory(5).unwrap());
         let mut threads = ParkedThreads::new();
         threads.park_more(n).unwrap();
-        let (status_after, kernel_after) = (read_status().unwrap(), read_kernel_memory(5).unwrap());
+        let (status_after, kernel_after) =
+            (read_status().unwrap(), read_kernel_memory(5).unwrap());
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let mut starts: Vec<u64> = stack_mappings(&threads).iter().map(|s| s.start).collect();
+        let mut starts: Vec<u64> =
+            stack_mappings(&threads).iter().map(|s| s.start).collect();
         starts.sort_unstable();
         starts.dedup();
         let newly_resident: u64 = starts
             .iter()
             .map(|&start| {
-                let after = mapping_resident(&smaps, start).expect("in smaps").resident;
-                let before = mapping_resident(&smaps_before, start).map_or(0, |m| m.resident);
+                let after =
+                    mapping_resident(&smaps, start).expect("in smaps").resident;
+                let before =
+                    mapping_resident(&smaps_before, start).map_or(0, |m| m.resident);
                 after.saturating_sub(before)
             })
             .sum();
@@ -516,7 +529,10 @@ mod tests {
             kernel_stack: per_thread(kernel.kernel_stack, kernel_after.kernel_stack),
             resident: per_thread(status.resident, status_after.resident),
             page_tables: per_thread(status.page_tables, status_after.page_tables),
-            slab: per_thread(kernel.slab_unreclaimable, kernel_after.slab_unreclaimable),
+            slab: per_thread(
+                kernel.slab_unreclaimable,
+                kernel_after.slab_unreclaimable,
+            ),
         }
     }
 
@@ -645,7 +661,8 @@ mod tests {
         assert_eq!(coroutines.release(), n);
         // A thread gets a 16 KiB kernel stack; the bound leaves room for
         // other processes starting threads meanwhile (about 250 of them).
-        let per_coroutine = after.kernel_stack.saturating_sub(before.kernel_stack) / n as u64;
+        let per_coroutine =
+            after.kernel_stack.saturating_sub(before.kernel_stack) / n as u64;
         assert!(per_coroutine < 2 * KIB, "{per_coroutine} B per coroutine");
     }
 

@@ -37,7 +37,8 @@ pub fn parse_status(text: &str) -> Option<Status> {
 /// Reads the status of the calling process now.
 pub fn read_status() -> std::io::Result<Status> {
     let text = std::fs::read_to_string("/proc/self/status")?;
-    parse_status(&text).ok_or_else(|| std::io::Error::other("no VmRSS/VmSize/VmPTE/Threads"))
+    parse_status(&text)
+        .ok_or_else(|| std::io::Error::other("no VmRSS/VmSize/VmPTE/Threads"))
 }
 // ANCHOR_END: status
 

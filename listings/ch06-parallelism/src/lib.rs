@@ -42,7 +42,8 @@ mod tests {
 
     #[test]
     fn below_the_cpus_it_needs_a_test_reports_itself_skipped() {
-        let log = std::env::temp_dir().join(format!("ch06-skip-log-{}", std::process::id()));
+        let log = std::env::temp_dir()
+            .join(format!("ch06-skip-log-{}", std::process::id()));
         let _ = std::fs::remove_file(&log);
         let child = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--ignored", "--exact", "tests::probe_asks_for_two_cpus"])

@@ -20,12 +20,13 @@ use std::thread::{self, ThreadId};
 /// times suspended, then once more as it returns); the caller notes its own
 /// thread before each resume. Returns both lists.
 pub fn where_a_coroutine_runs(suspends: usize) -> (Vec<ThreadId>, Vec<ThreadId>) {
-    let mut coroutine = Coroutine::new(move |yielder: &Yielder<(), ThreadId>, ()| {
-        for _ in 0..suspends {
-            yielder.suspend(thread::current().id());
-        }
-        thread::current().id()
-    });
+    let mut coroutine =
+        Coroutine::new(move |yielder: &Yielder<(), ThreadId>, ()| {
+            for _ in 0..suspends {
+                yielder.suspend(thread::current().id());
+            }
+            thread::current().id()
+        });
     let (mut caller, mut inside) = (Vec::new(), Vec::new());
     loop {
         caller.push(thread::current().id());
@@ -135,19 +136,29 @@ mod tests {
             .map(|_| {
                 let counts = counts.clone();
                 thread::spawn(move || {
-                    let mut coroutine = Coroutine::new(move |yielder: &Yielder<(), ()>, ()| {
-                        let [arrived, inside, together] = &*counts;
-                        together.fetch_max(inside.fetch_add(1, SeqCst) + 1, SeqCst);
-                        arrived.fetch_add(1, SeqCst);
-                        let deadline = Instant::now() + patience;
-                        while arrived.load(SeqCst) < 2 && Instant::now() < deadline {
-                            std::hint::spin_loop();
-                        }
-                        inside.fetch_sub(1, SeqCst);
-                        yielder.suspend(());
-                    });
-                    assert!(matches!(coroutine.resume(()), CoroutineResult::Yield(())));
-                    assert!(matches!(coroutine.resume(()), CoroutineResult::Return(())));
+                    let mut coroutine =
+                        Coroutine::new(move |yielder: &Yielder<(), ()>, ()| {
+                            let [arrived, inside, together] = &*counts;
+                            together
+                                .fetch_max(inside.fetch_add(1, SeqCst) + 1, SeqCst);
+                            arrived.fetch_add(1, SeqCst);
+                            let deadline = Instant::now() + patience;
+                            while arrived.load(SeqCst) < 2
+                                && Instant::now() < deadline
+                            {
+                                std::hint::spin_loop();
+                            }
+                            inside.fetch_sub(1, SeqCst);
+                            yielder.suspend(());
+                        });
+                    assert!(matches!(
+                        coroutine.resume(()),
+                        CoroutineResult::Yield(())
+                    ));
+                    assert!(matches!(
+                        coroutine.resume(()),
+                        CoroutineResult::Return(())
+                    ));
                 })
             })
             .collect();
@@ -234,12 +245,15 @@ mod tests {
     #[test]
     fn a_coroutine_that_owns_what_it_uses_compiles_and_runs() {
         let greeting = String::from("hello");
-        let mut coroutine = Coroutine::new(move |_: &Yielder<(), ()>, ()| greeting.len());
+        let mut coroutine =
+            Coroutine::new(move |_: &Yielder<(), ()>, ()| greeting.len());
         assert!(matches!(coroutine.resume(()), CoroutineResult::Return(5)));
     }
 
-    const BORROWING: &str = include_str!("../compile_fail/coroutine_borrowing_a_local.rs");
-    const OWNING: &str = include_str!(concat!(env!("OUT_DIR"), "/coroutine_owning_the_local.rs"));
+    const BORROWING: &str =
+        include_str!("../compile_fail/coroutine_borrowing_a_local.rs");
+    const OWNING: &str =
+        include_str!(concat!(env!("OUT_DIR"), "/coroutine_owning_the_local.rs"));
 
     /// The control written by `build.rs`, compiled with these tests (never
     /// run): the borrowing listing with `move` added, and nothing else.
@@ -257,23 +271,31 @@ mod tests {
                 "rust-src is installed, so rustc quotes std's source, which the committed .stderr lacks"
             );
         } else {
-            trybuild::TestCases::new().compile_fail("compile_fail/coroutine_to_another_thread.rs");
+            trybuild::TestCases::new()
+                .compile_fail("compile_fail/coroutine_to_another_thread.rs");
         }
-        let error = include_str!("../compile_fail/coroutine_to_another_thread.stderr");
+        let error =
+            include_str!("../compile_fail/coroutine_to_another_thread.stderr");
         assert!(
-            error.contains("error[E0277]: `*mut ()` cannot be sent between threads safely"),
+            error.contains(
+                "error[E0277]: `*mut ()` cannot be sent between threads safely"
+            ),
             "{error}"
         );
         assert!(
-            error.contains("required because it appears within the type `corosensei::Coroutine<"),
+            error.contains(
+                "required because it appears within the type `corosensei::Coroutine<"
+            ),
             "{error}"
         );
     }
 
     #[test]
     fn a_coroutine_borrowing_a_local_of_its_creator_is_refused() {
-        trybuild::TestCases::new().compile_fail("compile_fail/coroutine_borrowing_a_local.rs");
-        let error = include_str!("../compile_fail/coroutine_borrowing_a_local.stderr");
+        trybuild::TestCases::new()
+            .compile_fail("compile_fail/coroutine_borrowing_a_local.rs");
+        let error =
+            include_str!("../compile_fail/coroutine_borrowing_a_local.stderr");
         assert!(
             error.contains("error[E0373]: closure may outlive the current function"),
             "{error}"

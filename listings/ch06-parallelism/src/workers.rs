@@ -22,7 +22,11 @@ pub struct Rendezvous {
 /// (never awaiting, so it keeps its thread) until all have arrived or
 /// `patience` has passed. Only tasks running on different threads at once
 /// can all be inside together; on one thread, each gives up in turn.
-pub fn rendezvous(runtime: &Runtime, tasks: usize, patience: Duration) -> Rendezvous {
+pub fn rendezvous(
+    runtime: &Runtime,
+    tasks: usize,
+    patience: Duration,
+) -> Rendezvous {
     let arrived = Arc::new(AtomicUsize::new(0));
     let inside = Arc::new(AtomicUsize::new(0));
     let together = Arc::new(AtomicUsize::new(0));

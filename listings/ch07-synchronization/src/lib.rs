@@ -33,9 +33,12 @@ pub mod transfer;
 #[cfg(all(test, feature = "tasks", not(loom)))]
 mod does_not_compile {
     const GUARD: &str = include_str!("../compile_fail/guard_across_spawn.rs");
-    const CELL_ERROR: &str = include_str!("../compile_fail/cell_shared_by_threads.stderr");
-    const GUARD_ERROR: &str = include_str!("../compile_fail/guard_across_spawn.stderr");
-    const WITHOUT_AWAIT: &str = include_str!(concat!(env!("OUT_DIR"), "/guard_without_await.rs"));
+    const CELL_ERROR: &str =
+        include_str!("../compile_fail/cell_shared_by_threads.stderr");
+    const GUARD_ERROR: &str =
+        include_str!("../compile_fail/guard_across_spawn.stderr");
+    const WITHOUT_AWAIT: &str =
+        include_str!(concat!(env!("OUT_DIR"), "/guard_without_await.rs"));
     const WITH_SPAWN_LOCAL: &str =
         include_str!(concat!(env!("OUT_DIR"), "/guard_with_spawn_local.rs"));
 

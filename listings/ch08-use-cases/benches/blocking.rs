@@ -4,7 +4,9 @@
 //!     cargo bench -p ch08-use-cases --bench blocking
 
 // ANCHOR: bench
-use ch08_use_cases::blocking::{self, block_in_async, block_in_spawn_blocking, neighbour_trial};
+use ch08_use_cases::blocking::{
+    self, block_in_async, block_in_spawn_blocking, neighbour_trial,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 use tokio::runtime::Runtime;

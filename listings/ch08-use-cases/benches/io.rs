@@ -4,8 +4,12 @@
 
 // ANCHOR: bench_waits
 use ch08_use_cases::echo::{self, CLIENTS, MESSAGE_LEN, ROUNDS};
-use ch08_use_cases::echo::{ClientThreads, PooledEchoServer, TaskEchoServer, ThreadEchoServer};
-use ch08_use_cases::io::{self, WAIT, WAITERS, WaitingTasks, WaitingThreads, cpu_time_of};
+use ch08_use_cases::echo::{
+    ClientThreads, PooledEchoServer, TaskEchoServer, ThreadEchoServer,
+};
+use ch08_use_cases::io::{
+    self, WAIT, WAITERS, WaitingTasks, WaitingThreads, cpu_time_of,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn io(c: &mut Criterion) {

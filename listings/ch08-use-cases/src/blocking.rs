@@ -110,7 +110,10 @@ mod tests {
                 // The work began after `before` and blocks for `BLOCK`: a
                 // trial that returned sooner returned while it was running.
                 let early = returned < BLOCK;
-                assert!(!early || !work.is_finished(), "finished after {returned:?}");
+                assert!(
+                    !early || !work.is_finished(),
+                    "finished after {returned:?}"
+                );
                 assert!(delay <= returned);
                 work.await.unwrap();
                 assert!(before.elapsed() >= BLOCK, "the block was cut short");

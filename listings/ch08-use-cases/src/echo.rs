@@ -58,7 +58,8 @@ impl TaskEchoServer {
     /// Binds an ephemeral loopback port and starts accepting on the current
     /// runtime, which needs its I/O and time drivers enabled.
     pub async fn start() -> io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let listener =
+            tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let acceptor = tokio::spawn(async move {
             // Dropping the set, when the acceptor is aborted, aborts every
@@ -93,7 +94,9 @@ impl Drop for TaskEchoServer {
 async fn echo_task(mut stream: tokio::net::TcpStream) {
     let _ = stream.set_nodelay(true);
     let mut buf = [0; 4096];
-    while let Ok(Ok(n @ 1..)) = tokio::time::timeout(IDLE, stream.read(&mut buf)).await {
+    while let Ok(Ok(n @ 1..)) =
+        tokio::time::timeout(IDLE, stream.read(&mut buf)).await
+    {
         if stream.write_all(&buf[..n]).await.is_err() {
             break;
         }
@@ -172,13 +175,16 @@ impl ThreadEchoServer {
                 }
                 // Join the connections that have ended, so threads do not
                 // pile up while the server runs.
-                let (ended, live) = connections.into_iter().partition(|c| c.is_finished());
+                let (ended, live) =
+                    connections.into_iter().partition(|c| c.is_finished());
                 connections = live;
                 ended
                     .into_iter()
                     .for_each(|c: JoinHandle<()>| c.join().unwrap());
                 match stream {
-                    Ok(stream) => connections.push(thread::spawn(move || echo_thread(stream))),
+                    Ok(stream) => {
+                        connections.push(thread::spawn(move || echo_thread(stream)))
+                    }
                     Err(_) => thread::sleep(Duration::from_millis(1)),
                 }
             }
@@ -297,9 +303,11 @@ impl ClientThreads {
                     for (addr, rounds, len) in orders {
                         // A client that panics reports an error all the same,
                         // so that `echo` never waits for a reply that cannot come.
-                        let ended =
-                            panic::catch_unwind(|| thread_client(addr, client, rounds, len));
-                        let failed = |_| Err(io::Error::other("the client panicked"));
+                        let ended = panic::catch_unwind(|| {
+                            thread_client(addr, client, rounds, len)
+                        });
+                        let failed =
+                            |_| Err(io::Error::other("the client panicked"));
                         let _ = report.send(ended.unwrap_or_else(failed));
                     }
                 });
@@ -315,7 +323,12 @@ impl ClientThreads {
 
     /// Every client connects to `addr` at once and does `rounds` round trips
     /// of `len` bytes. Returns the number of bytes that came back intact.
-    pub fn echo(&self, addr: SocketAddr, rounds: usize, len: usize) -> io::Result<usize> {
+    pub fn echo(
+        &self,
+        addr: SocketAddr,
+        rounds: usize,
+        len: usize,
+    ) -> io::Result<usize> {
         for order in &self.orders {
             order
                 .send((addr, rounds, len))
@@ -370,7 +383,9 @@ pub fn echo_threads(
 ) -> io::Result<usize> {
     thread::scope(|scope| {
         let threads: Vec<_> = (0..clients)
-            .map(|client| scope.spawn(move || thread_client(addr, client, rounds, len)))
+            .map(|client| {
+                scope.spawn(move || thread_client(addr, client, rounds, len))
+            })
             .collect();
         let mut echoed = 0;
         for thread in threads {
@@ -380,7 +395,12 @@ pub fn echo_threads(
     })
 }
 
-fn thread_client(addr: SocketAddr, client: usize, rounds: usize, len: usize) -> io::Result<usize> {
+fn thread_client(
+    addr: SocketAddr,
+    client: usize,
+    rounds: usize,
+    len: usize,
+) -> io::Result<usize> {
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(IDLE))?;

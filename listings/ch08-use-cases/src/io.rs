@@ -128,7 +128,9 @@ pub fn cpu_time_of<R>(work: impl FnOnce() -> R) -> (R, Duration) {
     let others_after = other_threads_cpu();
     let others: u64 = others_after
         .iter()
-        .map(|(tid, &after)| after.saturating_sub(*others_before.get(tid).unwrap_or(&0)))
+        .map(|(tid, &after)| {
+            after.saturating_sub(*others_before.get(tid).unwrap_or(&0))
+        })
         .sum();
     let own = own_after.saturating_sub(own_before);
     (result, Duration::from_nanos(own + others))
@@ -145,13 +147,15 @@ fn schedstat_ns(path: &str) -> Option<u64> {
 }
 
 fn own_tid() -> String {
-    let link = fs::read_link("/proc/thread-self").expect("Linux's /proc/thread-self");
+    let link =
+        fs::read_link("/proc/thread-self").expect("Linux's /proc/thread-self");
     link.file_name().unwrap().to_string_lossy().into_owned()
 }
 
 fn own_cpu() -> u64 {
     thread::sleep(Duration::from_micros(1));
-    schedstat_ns("/proc/thread-self/schedstat").expect("Linux's per-thread schedstat")
+    schedstat_ns("/proc/thread-self/schedstat")
+        .expect("Linux's per-thread schedstat")
 }
 
 /// CPU nanoseconds of every thread of the process except the caller, by id.
@@ -190,7 +194,10 @@ mod tests {
     /// returns how long after the orders went out the first report arrived.
     /// A waiter reports only after it woke, so a report that arrives sooner
     /// than `wait` comes from a waiter that woke early.
-    fn first_report_of_threads(threads: &WaitingThreads, wait: Duration) -> Duration {
+    fn first_report_of_threads(
+        threads: &WaitingThreads,
+        wait: Duration,
+    ) -> Duration {
         let sent = Instant::now();
         threads.orders.iter().for_each(|o| o.send(wait).unwrap());
         let reports = threads.woke.iter().take(threads.orders.len());
@@ -200,11 +207,16 @@ mod tests {
     }
 
     /// The same for tasks.
-    async fn first_report_of_tasks(tasks: &mut WaitingTasks, wait: Duration) -> Duration {
+    async fn first_report_of_tasks(
+        tasks: &mut WaitingTasks,
+        wait: Duration,
+    ) -> Duration {
         let sent = Instant::now();
         tasks.orders.iter().for_each(|o| o.send(wait).unwrap());
         let mut arrivals = Vec::new();
-        while arrivals.len() < tasks.orders.len() && tasks.woke.recv().await.is_some() {
+        while arrivals.len() < tasks.orders.len()
+            && tasks.woke.recv().await.is_some()
+        {
             arrivals.push(sent.elapsed());
         }
         assert_eq!(arrivals.len(), tasks.orders.len(), "a waiter never woke");
@@ -270,7 +282,9 @@ mod tests {
     fn work_for(rounds: usize) -> u64 {
         let mut x = 1_u64;
         for _ in 0..rounds {
-            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+            x = std::hint::black_box(
+                x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
+            );
         }
         x
     }

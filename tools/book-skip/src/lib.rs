@@ -80,10 +80,9 @@ pub fn skip_line(package: &str, test: &str, reason: &str) -> String {
 /// that is not a number is a mistake worth stopping for, not a silent default.
 pub fn cpus_from(book_cpus: Option<&str>, std_count: usize) -> usize {
     match book_cpus {
-        Some(n) => n
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("BOOK_CPUS must be a number of CPUs, not {n:?}")),
+        Some(n) => n.trim().parse().unwrap_or_else(|_| {
+            panic!("BOOK_CPUS must be a number of CPUs, not {n:?}")
+        }),
         None => std_count,
     }
 }
@@ -115,7 +114,8 @@ pub fn append_line(path: &Path, line: &str) {
         .append(true)
         .open(path)
         .unwrap_or_else(|e| panic!("BOOK_SKIP_LOG {}: {e}", path.display()));
-    writeln!(log, "{line}").unwrap_or_else(|e| panic!("BOOK_SKIP_LOG {}: {e}", path.display()));
+    writeln!(log, "{line}")
+        .unwrap_or_else(|e| panic!("BOOK_SKIP_LOG {}: {e}", path.display()));
 }
 
 #[cfg(test)]

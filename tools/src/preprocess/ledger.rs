@@ -15,7 +15,11 @@ use crate::inventory::{self, BookIndex, Inventory, Statement, Verdict};
 
 /// The ledger's markdown, with links relative to `page` (the page holding
 /// the marker, relative to src/).
-pub fn render(data: &Data, root: &Path, page: Option<&Path>) -> Result<String, String> {
+pub fn render(
+    data: &Data,
+    root: &Path,
+    page: Option<&Path>,
+) -> Result<String, String> {
     let (inventory, mut problems) = Inventory::load(root)?;
     let mut book = BookIndex::new();
     problems.extend(inventory::check_static(root, &inventory, &mut book));
@@ -37,10 +41,13 @@ pub fn render(data: &Data, root: &Path, page: Option<&Path>) -> Result<String, S
     for (order, statement) in inventory.statements.iter().enumerate() {
         let section = statement.section.as_ref();
         match (statement.verdict(), section) {
-            (Some(Verdict::Pending), _) | (None, _) | (_, None) => pending.push(statement),
+            (Some(Verdict::Pending), _) | (None, _) | (_, None) => {
+                pending.push(statement)
+            }
             (Some(_), Some(section)) => {
                 let (chapter, id) = inventory::split_section(&section.value)?;
-                let position = book.summary(root)?.iter().position(|e| e.path == chapter);
+                let position =
+                    book.summary(root)?.iter().position(|e| e.path == chapter);
                 let heading = book
                     .headings(root, chapter)?
                     .iter()
@@ -54,7 +61,8 @@ pub fn render(data: &Data, root: &Path, page: Option<&Path>) -> Result<String, S
             }
         }
     }
-    answered.sort_by_key(|(chapter, heading, order, _)| (*chapter, *heading, *order));
+    answered
+        .sort_by_key(|(chapter, heading, order, _)| (*chapter, *heading, *order));
 
     let mut out = totals(&inventory);
     let mut current: Option<usize> = None;
@@ -84,7 +92,8 @@ pub fn render(data: &Data, root: &Path, page: Option<&Path>) -> Result<String, S
     Ok(out)
 }
 
-const HEADER: &str = "| source | statement | verdict | evidence |\n| --- | --- | --- | --- |\n";
+const HEADER: &str =
+    "| source | statement | verdict | evidence |\n| --- | --- | --- | --- |\n";
 
 /// `70 statements: holds 7, holds in part 1, does not hold for Rust 0, pending 62.`
 fn totals(inventory: &Inventory) -> String {

@@ -93,9 +93,10 @@ pub fn expand(
             errors.push(MarkerError {
                 line,
                 marker: text.to_string(),
-                message: "the marker is not closed: end it with `}}` on the same line, \
+                message:
+                    "the marker is not closed: end it with `}}` on the same line, \
                           or escape it as `\\{{#...`"
-                    .to_string(),
+                        .to_string(),
             });
             continue;
         };
@@ -137,7 +138,8 @@ fn parse(text: &str) -> Result<Marker<'_>, String> {
     let mut words = inner.split_whitespace();
     let name = words.next().unwrap_or_default();
     let args: Vec<&str> = words.collect();
-    let Some((name, argument)) = MARKERS.iter().find(|(known, _)| *known == name) else {
+    let Some((name, argument)) = MARKERS.iter().find(|(known, _)| *known == name)
+    else {
         let known: Vec<String> = MARKERS.iter().map(|(n, a)| usage(n, *a)).collect();
         return Err(format!(
             "unknown marker `{}`: the markers are {}",
@@ -190,7 +192,8 @@ mod tests {
 
     #[test]
     fn markers_are_replaced_in_place() {
-        let text = "a {{#measured spawn/thread}} b {{ #ratio x-y }}\n{{#provenance}}\n";
+        let text =
+            "a {{#measured spawn/thread}} b {{ #ratio x-y }}\n{{#provenance}}\n";
         assert_eq!(
             echo(text).unwrap(),
             "a <measured:spawn/thread> b <ratio:x-y>\n<provenance:->\n"

@@ -48,7 +48,10 @@ impl Preprocessor for Measured {
             .map_err(|problems| Error::new(MarkerProblems(problems)))
     }
 
-    fn supports_renderer(&self, renderer: &str) -> mdbook_preprocessor::errors::Result<bool> {
+    fn supports_renderer(
+        &self,
+        renderer: &str,
+    ) -> mdbook_preprocessor::errors::Result<bool> {
         Ok(supports(renderer))
     }
 }
@@ -65,41 +68,49 @@ impl std::fmt::Display for MarkerProblems {
 
 impl std::error::Error for MarkerProblems {}
 
-/// Why [`run_stdio`] failed.
-#[derive(Debug)]
-pub enum Failure {
-    /// Problems with markers, each a full `error: ...` line (exit 1).
-    Markers(Vec<String>),
-    /// mdBook's input could not be read or the book written (exit 2).
-    Io(String),
-}
-
 /// Reads the book from stdin, runs [`Measured`] on it, writes the processed
-/// book to stdout.
-pub fn run_stdio() -> Result<(), Failure> {
+/// book to stdout. `Ok(false)` when markers have problems (each printed as a
+/// full `error: ...` line); `Err` when mdBook's input cannot be read or the
+/// book written.
+pub fn run_stdio() -> Result<bool, String> {
     let (ctx, book) = mdbook_preprocessor::parse_input(std::io::stdin().lock())
-        .map_err(|e| Failure::Io(format!("cannot read mdBook's input: {e:#}")))?;
-    let book = Measured
-        .run(&ctx, book)
-        .map_err(|e| match e.downcast::<MarkerProblems>() {
-            Ok(problems) => Failure::Markers(problems.0),
-            Err(other) => Failure::Io(format!("{other:#}")),
-        })?;
+        .map_err(|e| format!("cannot read mdBook's input: {e:#}"))?;
+    let book = match Measured.run(&ctx, book) {
+        Ok(book) => book,
+        Err(e) => {
+            let problems = e
+                .downcast::<MarkerProblems>()
+                .map_err(|e| format!("{e:#}"))?;
+            for problem in &problems.0 {
+                eprintln!("{problem}");
+            }
+            eprintln!(
+                "error: preprocessor `measured`: {} problem(s) with markers; see above",
+                problems.0.len()
+            );
+            return Ok(false);
+        }
+    };
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer(&mut stdout, &book)
         .map_err(|e| e.to_string())
         .and_then(|()| stdout.flush().map_err(|e| e.to_string()))
-        .map_err(|e| Failure::Io(format!("cannot write the book: {e}")))
+        .map_err(|e| format!("cannot write the book: {e}"))?;
+    Ok(true)
 }
 
 /// Replaces the markers in every chapter of `book` (draft chapters have
 /// none) with figures from `data`; `src` is the book's source directory,
 /// for messages. Returns every problem, each a full `error: ...` line.
-pub fn expand_book(data: &Data, src: &Path, mut book: Book) -> Result<Book, Vec<String>> {
+pub fn expand_book(
+    data: &Data,
+    src: &Path,
+    mut book: Book,
+) -> Result<Book, Vec<String>> {
     let mut problems = Vec::new();
     book.for_each_chapter_mut(|chapter| {
         let file = match &chapter.source_path {
-            Some(path) => display_path(&src.join(path)),
+            Some(path) => crate::files::slashed(&src.join(path)),
             None => format!("chapter \"{}\"", chapter.name),
         };
         let page = chapter.path.clone();
@@ -107,11 +118,9 @@ pub fn expand_book(data: &Data, src: &Path, mut book: Book) -> Result<Book, Vec<
             render_marker(data, marker, page.as_deref())
         }) {
             Ok(content) => chapter.content = content,
-            Err(errors) => problems.extend(
-                errors
-                    .into_iter()
-                    .map(|e| format!("error: {file}:{}: {}: {}", e.line, e.marker, e.message)),
-            ),
+            Err(errors) => problems.extend(errors.into_iter().map(|e| {
+                format!("error: {file}:{}: {}: {}", e.line, e.marker, e.message)
+            })),
         }
     });
     if problems.is_empty() {
@@ -137,13 +146,4 @@ pub fn render_marker(
         "ledger" => ledger::render(data, data.root(), page),
         _ => data.render(marker),
     }
-}
-
-/// `src/ch04.md`, with forward slashes on every platform.
-fn display_path(path: &Path) -> String {
-    let parts: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    parts.join("/")
 }

@@ -45,7 +45,8 @@ impl Data {
             Some(_) => format!("fix or unset {MEASUREMENTS_ENV}"),
             None => "measure first: `booktools measure`".to_string(),
         };
-        let relative = measurements.unwrap_or_else(|| PathBuf::from(measurements::COMMITTED));
+        let relative =
+            measurements.unwrap_or_else(|| PathBuf::from(measurements::COMMITTED));
         let noise_path = root.join(noise::PATH);
         Data {
             root: root.to_path_buf(),
@@ -117,7 +118,9 @@ impl Data {
                 .map(String::as_str)
                 .collect();
             let hint = if siblings.is_empty() {
-                format!("measure source `{source}` (`booktools measure --source {source}`)")
+                format!(
+                    "measure source `{source}` (`booktools measure --source {source}`)"
+                )
             } else {
                 format!("its source has: {}", siblings.join(", "))
             };
@@ -132,7 +135,8 @@ impl Data {
     fn claim(&self, id: &str) -> Result<&Claim, String> {
         let registry = self.registry()?;
         registry.claim(id).ok_or_else(|| {
-            let known: Vec<&str> = registry.claims.iter().map(|c| c.id.as_str()).collect();
+            let known: Vec<&str> =
+                registry.claims.iter().map(|c| c.id.as_str()).collect();
             format!(
                 "no claim `{id}` in {} (its claims: {})",
                 registry::PATH,
@@ -178,7 +182,8 @@ impl Data {
     fn chart(&self, id: &str) -> Result<String, String> {
         let registry = self.registry()?;
         let chart = registry.chart(id).ok_or_else(|| {
-            let known: Vec<&str> = registry.charts.iter().map(|c| c.id.as_str()).collect();
+            let known: Vec<&str> =
+                registry.charts.iter().map(|c| c.id.as_str()).collect();
             format!(
                 "no chart `{id}` in {} (its charts: {})",
                 registry::PATH,
@@ -210,7 +215,8 @@ impl Data {
     fn provenance(&self) -> Result<String, String> {
         let m = self.measurements()?;
         let p = &m.provenance;
-        let crates: Vec<String> = p.crates.iter().map(|(n, v)| format!("{n} {v}")).collect();
+        let crates: Vec<String> =
+            p.crates.iter().map(|(n, v)| format!("{n} {v}")).collect();
         let mode = match p.mode.as_str() {
             "full" => "full (criterion's default settings)".to_string(),
             "ci" => "ci (short criterion settings, quick probes)".to_string(),

@@ -65,8 +65,9 @@ where
 }
 
 fn main() {
-    let report =
-        |label, taken| println!("{label}: {taken} of {MESSAGES} taken when the neighbour ran");
+    let report = |label, taken| {
+        println!("{label}: {taken} of {MESSAGES} taken when the neighbour ran")
+    };
     report(
         "tokio channel",
         taken_when_neighbour_ran(drain_tokio_channel),
@@ -119,7 +120,8 @@ mod tests {
 
     #[test]
     fn unconstrained_switches_the_budget_off() {
-        let unbudgeted = |taken| tokio::task::coop::unconstrained(drain_tokio_channel(taken));
+        let unbudgeted =
+            |taken| tokio::task::coop::unconstrained(drain_tokio_channel(taken));
         assert_eq!(taken_when_neighbour_ran(unbudgeted), MESSAGES);
     }
 

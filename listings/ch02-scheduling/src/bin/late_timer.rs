@@ -203,7 +203,8 @@ mod tests {
     /// steal, and waits for the greedy task to return, while the child pushed
     /// out of the slot is stolen and runs during the hog.
     #[test]
-    fn a_task_in_the_lifo_slot_waits_for_its_greedy_spawner_though_a_worker_is_idle() {
+    fn a_task_in_the_lifo_slot_waits_for_its_greedy_spawner_though_a_worker_is_idle()
+    {
         for _ in 0..3 {
             let spawned = two_children_of_a_greedy_task();
             assert!(spawned.first_during_the_hog, "no worker stole {spawned:?}");

@@ -27,7 +27,8 @@ const SPINNERS: usize = 4;
 /// the last ones. `None` where a thread could not be pinned.
 fn progress_on_one_cpu(deadline: Duration) -> Option<(Vec<u64>, Vec<u64>)> {
     let cpu = *core_affinity::get_core_ids()?.first()?;
-    let counters: Vec<AtomicU64> = (0..SPINNERS).map(|_| AtomicU64::new(0)).collect();
+    let counters: Vec<AtomicU64> =
+        (0..SPINNERS).map(|_| AtomicU64::new(0)).collect();
     let (stop, unpinned) = (AtomicBool::new(false), AtomicBool::new(false));
     let counts = || counters.iter().map(|c| c.load(Relaxed)).collect::<Vec<_>>();
     let progress = thread::scope(|scope| {
@@ -72,7 +73,9 @@ mod tests {
     /// Whether this system lets a thread pin itself to one CPU, tried on a
     /// thread of its own. Where it does, the listing must manage it too.
     fn can_pin() -> bool {
-        let Some(cpu) = core_affinity::get_core_ids().and_then(|ids| ids.first().copied()) else {
+        let Some(cpu) =
+            core_affinity::get_core_ids().and_then(|ids| ids.first().copied())
+        else {
             return false;
         };
         thread::spawn(move || core_affinity::set_for_current(cpu))

@@ -117,7 +117,9 @@ mod tests {
     /// Whether this system lets a thread pin itself to one CPU, tried on a
     /// thread of its own. Where it does, the listing must manage it too.
     fn can_pin() -> bool {
-        let Some(cpu) = core_affinity::get_core_ids().and_then(|ids| ids.first().copied()) else {
+        let Some(cpu) =
+            core_affinity::get_core_ids().and_then(|ids| ids.first().copied())
+        else {
             return false;
         };
         thread::spawn(move || core_affinity::set_for_current(cpu))
@@ -157,7 +159,9 @@ mod tests {
 
     #[test]
     fn interleaved_tells_the_two_orders_apart() {
-        let order = |steps: &str| -> Vec<String> { steps.split(' ').map(String::from).collect() };
+        let order = |steps: &str| -> Vec<String> {
+            steps.split(' ').map(String::from).collect()
+        };
         assert!(!interleaved(&order("a0 a1 a2 b0 b1 b2")));
         assert!(!interleaved(&order("b0 b1 b2 a0 a1 a2")));
         assert!(interleaved(&order("a0 b0 a1 b1 a2 b2")));

@@ -119,14 +119,18 @@ fn main() {
         let start = Instant::now();
         let total = total_with_join(&log).await;
         let (elapsed, threads) = (about(start.elapsed()), log.threads().len());
-        println!("join!:       {total} after about {elapsed} ms, on {threads} thread");
+        println!(
+            "join!:       {total} after about {elapsed} ms, on {threads} thread"
+        );
         println!("             {}", log.events().join(", "));
 
         let log = Log::default();
         let start = Instant::now();
         let total = total_one_after_the_other(&log).await;
         let (elapsed, threads) = (about(start.elapsed()), log.threads().len());
-        println!("in series:   {total} after about {elapsed} ms, on {threads} thread");
+        println!(
+            "in series:   {total} after about {elapsed} ms, on {threads} thread"
+        );
         println!("             {}", log.events().join(", "));
     });
 }

@@ -330,7 +330,10 @@ mod tests {
             return;
         }
         let Some(before) = threads_and_descriptors() else {
-            book_skip::skip!(NAME, "no /proc/self to count threads and descriptors in");
+            book_skip::skip!(
+                NAME,
+                "no /proc/self to count threads and descriptors in"
+            );
             return;
         };
         let seen = Arc::new(Mutex::new(Vec::new()));

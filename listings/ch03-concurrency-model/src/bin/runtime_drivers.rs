@@ -79,7 +79,8 @@ mod tests {
     #[test]
     #[should_panic(expected = "timers are disabled")]
     fn a_timer_needs_the_time_driver() {
-        bare_runtime().block_on(async { tokio::time::sleep(Duration::from_millis(1)).await });
+        bare_runtime()
+            .block_on(async { tokio::time::sleep(Duration::from_millis(1)).await });
     }
 
     #[test]
@@ -104,9 +105,10 @@ mod tests {
             assert_eq!(epoll_descriptors(), 2, "the IO driver's epoll descriptors");
         }
         runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
-                .await
-                .unwrap();
+            let listener =
+                tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+                    .await
+                    .unwrap();
             assert!(listener.local_addr().unwrap().ip().is_loopback());
             tokio::time::sleep(Duration::from_millis(1)).await;
         });

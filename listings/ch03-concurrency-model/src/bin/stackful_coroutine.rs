@@ -107,8 +107,12 @@ fn main() {
     let mut total = running_total();
     for input in [5, 3, 10, 0] {
         match total.resume(input) {
-            CoroutineResult::Yield(sum) => println!("resume({input}) -> suspended with {sum}"),
-            CoroutineResult::Return(count) => println!("resume({input}) -> returned {count}"),
+            CoroutineResult::Yield(sum) => {
+                println!("resume({input}) -> suspended with {sum}")
+            }
+            CoroutineResult::Return(count) => {
+                println!("resume({input}) -> returned {count}")
+            }
         }
     }
     let mut walker = leaves(sample_tree());
@@ -125,10 +129,14 @@ fn main() {
     panicky.resume(());
     // Keep the default hook from printing the panic on stderr.
     std::panic::set_hook(Box::new(|_| {}));
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| panicky.resume(())));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        panicky.resume(())
+    }));
     let _ = std::panic::take_hook();
     match caught {
-        Err(payload) => println!("resume caught: {:?}", payload.downcast_ref::<&str>()),
+        Err(payload) => {
+            println!("resume caught: {:?}", payload.downcast_ref::<&str>())
+        }
         Ok(_) => println!("resume returned"),
     }
 }
@@ -160,7 +168,8 @@ mod tests {
         }
         // One suspension per leaf, in tree order, each from the depth of
         // the recursive call that found the leaf.
-        let letters_and_depths: Vec<_> = stops.iter().map(|&(l, d, _)| (l, d)).collect();
+        let letters_and_depths: Vec<_> =
+            stops.iter().map(|&(l, d, _)| (l, d)).collect();
         assert_eq!(letters_and_depths, [('a', 1), ('b', 2), ('c', 3), ('d', 1)]);
         // And each suspension really happened in that call's frame, still on
         // the coroutine's stack: deeper calls sit lower (the stack grows
@@ -244,7 +253,8 @@ mod tests {
         const SIZE: usize = 64 * 1024;
         let stack = DefaultStack::new(SIZE).unwrap();
         let (limit, base) = (stack.limit().get(), stack.base().get());
-        let anonymous = |permissions: &str| Some((permissions.to_string(), String::new()));
+        let anonymous =
+            |permissions: &str| Some((permissions.to_string(), String::new()));
         // Readable and writable anonymous memory for the `SIZE` bytes below
         // the top of the stack; below them, down to the limit, which counts
         // the guard page in, memory that cannot be touched at all.

@@ -18,7 +18,8 @@ const ROUND_TRIPS: u64 = 1_000;
 /// thread went to sleep (`voluntary_ctxt_switches`), and because the
 /// scheduler preempted it (`nonvoluntary_ctxt_switches`).
 fn os_switches_so_far() -> Switches {
-    let status = std::fs::read_to_string("/proc/thread-self/status").expect("Linux /proc");
+    let status =
+        std::fs::read_to_string("/proc/thread-self/status").expect("Linux /proc");
     let count = |field: &str| -> u64 {
         status
             .lines()
@@ -171,7 +172,8 @@ mod tests {
     fn on_one_cpu_a_round_trip_between_threads_switches_the_caller_out_about_once() {
         let os_switches = thread_side(Some(switch::first_allowed_cpu()));
         assert!(
-            os_switches.slept + os_switches.preempted <= ROUND_TRIPS + ROUND_TRIPS / 10,
+            os_switches.slept + os_switches.preempted
+                <= ROUND_TRIPS + ROUND_TRIPS / 10,
             "{os_switches:?} in {ROUND_TRIPS} round trips"
         );
     }

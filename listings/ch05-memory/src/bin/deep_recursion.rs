@@ -123,7 +123,9 @@ fn main() {
         Some("boxed") => Recursion::Boxed,
         Some("tasks") | None => Recursion::Tasks,
         Some("coroutine") => Recursion::Coroutine,
-        Some(other) => panic!("expected plain, boxed, tasks or coroutine, not {other}"),
+        Some(other) => {
+            panic!("expected plain, boxed, tasks or coroutine, not {other}")
+        }
     };
     let levels = on_a_small_stack(recursion, DEPTH);
     println!("{recursion:?}: {levels} levels on a stack of {SMALL_STACK} bytes");
@@ -175,7 +177,8 @@ mod tests {
     fn each_level_costs_one_allocation_boxed_and_two_as_a_task() {
         let _alone = alone();
         let per_level = |recursion| {
-            let (shallow, deep) = (allocations(recursion, 100), allocations(recursion, 300));
+            let (shallow, deep) =
+                (allocations(recursion, 100), allocations(recursion, 300));
             assert_eq!(
                 (deep - shallow) % 200,
                 0,
@@ -241,7 +244,8 @@ mod tests {
         // exit code.
         assert_eq!(output.status.signal(), Some(SIGABRT), "{stderr}");
         assert!(
-            stderr.contains("thread 'small-stack'") && stderr.contains("has overflowed its stack"),
+            stderr.contains("thread 'small-stack'")
+                && stderr.contains("has overflowed its stack"),
             "{stderr}"
         );
     }
@@ -259,7 +263,8 @@ mod tests {
     }
 
     #[test]
-    fn a_coroutine_on_a_small_stack_overflows_into_its_guard_page_and_dies_of_sigsegv() {
+    fn a_coroutine_on_a_small_stack_overflows_into_its_guard_page_and_dies_of_sigsegv()
+     {
         let _alone = alone();
         let output = run_child("coroutine");
         let stderr = String::from_utf8_lossy(&output.stderr);

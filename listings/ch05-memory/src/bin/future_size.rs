@@ -208,7 +208,9 @@ mod tests {
     #[test]
     fn the_future_holding_the_buffer_is_boxed_before_it_is_spawned() {
         let _alone = alone();
-        assert!(size_of_val(&holds_the_buffer_across_the_await()) > TOKIO_BOX_THRESHOLD);
+        assert!(
+            size_of_val(&holds_the_buffer_across_the_await()) > TOKIO_BOX_THRESHOLD
+        );
         // The box that holds the future, then the task with a pointer to it.
         assert_eq!(allocations_to_spawn(holds_the_buffer_across_the_await), 2);
     }
@@ -216,7 +218,8 @@ mod tests {
     /// tokio 1.54's `BOX_FUTURE_THRESHOLD` (`src/runtime/mod.rs`): a spawned
     /// future larger than this many bytes is boxed first. It is smaller in
     /// debug builds, where stack frames are larger.
-    const TOKIO_BOX_THRESHOLD: usize = if cfg!(debug_assertions) { 2048 } else { 16384 };
+    const TOKIO_BOX_THRESHOLD: usize =
+        if cfg!(debug_assertions) { 2048 } else { 16384 };
 
     /// A future of about `N` bytes: an array it reads after the `.await`.
     async fn holds<const N: usize>() -> u8 {
@@ -313,7 +316,8 @@ mod tests {
     }
 
     #[test]
-    fn a_future_that_borrows_its_own_local_across_an_await_stores_a_pointer_into_itself() {
+    fn a_future_that_borrows_its_own_local_across_an_await_stores_a_pointer_into_itself()
+     {
         let _alone = alone();
         let borrowing = size_of_val(&borrows_its_own_buffer_across_the_await());
         let reading = size_of_val(&reads_its_own_buffer_after_the_await());

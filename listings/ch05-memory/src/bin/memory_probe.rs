@@ -5,7 +5,8 @@
 
 use ch05_memory::kernel::{read_kernel_memory, read_vm_settings};
 use ch05_memory::maps::{
-    MappingResident, StackMapping, default_thread_stack, mapping_resident, stack_mapping,
+    MappingResident, StackMapping, default_thread_stack, mapping_resident,
+    stack_mapping,
 };
 use ch05_memory::probe::{self, ParkedThreads, PendingTasks, SuspendedCoroutines};
 use ch05_memory::regression::least_squares;
@@ -44,7 +45,13 @@ const SMALL_STACK: usize = 64 * 1024;
 /// The small stack asked for coroutines: corosensei's minimum is one page.
 const SMALL_COROUTINE_STACK: usize = 16 * 1024;
 
-fn record(out: &mut Output, name: &str, unit: &'static str, value: f64, points: Vec<[f64; 2]>) {
+fn record(
+    out: &mut Output,
+    name: &str,
+    unit: &'static str,
+    value: f64,
+    points: Vec<[f64; 2]>,
+) {
     println!("memory/{name}: {value:.1} {unit}");
     out.insert(
         format!("memory/{name}"),
@@ -132,10 +139,16 @@ impl Ramp {
 /// from the first round: later ones reuse stacks the C library kept from
 /// the one before, already resident. The kernel's come from the median of
 /// the rounds, since other processes move them too.
-fn measure_threads(out: &mut Output, name: &str, stack: Option<usize>, counts: &[usize]) {
+fn measure_threads(
+    out: &mut Output,
+    name: &str,
+    stack: Option<usize>,
+    counts: &[usize],
+) {
     let safe = probe::safe_thread_count().unwrap_or(1_000);
     let counts: Vec<usize> = counts.iter().copied().filter(|&n| n <= safe).collect();
-    let new_threads = || stack.map_or_else(ParkedThreads::new, ParkedThreads::with_stack_size);
+    let new_threads =
+        || stack.map_or_else(ParkedThreads::new, ParkedThreads::with_stack_size);
     // Thread stacks and per-thread malloc arenas are set up on first use:
     // start and end a few threads first, so every point below includes them.
     new_threads().park_more(32).expect("32 threads");
@@ -167,7 +180,12 @@ fn measure_threads(out: &mut Output, name: &str, stack: Option<usize>, counts: &
 /// a stack of its own. Rounds as for threads: the process's figures from
 /// the first, the kernel's from the median. A coroutine's stack is freed
 /// when it ends, with nothing kept for the next round.
-fn measure_coroutines(out: &mut Output, name: &str, stack: Option<usize>, counts: &[usize]) {
+fn measure_coroutines(
+    out: &mut Output,
+    name: &str,
+    stack: Option<usize>,
+    counts: &[usize],
+) {
     let safe = probe::safe_coroutine_count().unwrap_or(4_000);
     let counts: Vec<usize> = counts.iter().copied().filter(|&n| n <= safe).collect();
     let new_coroutines = || {
@@ -214,7 +232,11 @@ fn combine(rounds: &[Ramp]) -> Ramp {
 
 /// Records what the stack mappings themselves hold, from /proc/self/smaps:
 /// the smallest mapping, and what each holds resident and in huge pages.
-fn record_stacks(out: &mut Output, name: &str, stacks: &[(StackMapping, MappingResident)]) {
+fn record_stacks(
+    out: &mut Output,
+    name: &str,
+    stacks: &[(StackMapping, MappingResident)],
+) {
     let count = stacks.len().max(1) as f64;
     let smallest = stacks.iter().map(|(mapping, _)| mapping.size).min();
     let resident: u64 = stacks.iter().map(|(_, in_ram)| in_ram.resident).sum();
@@ -232,7 +254,8 @@ fn record_stacks(out: &mut Output, name: &str, stacks: &[(StackMapping, MappingR
 /// each of `addresses`.
 fn stacks_in_ram(addresses: &[u64]) -> Vec<(StackMapping, MappingResident)> {
     let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
-    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps");
+    let smaps =
+        std::fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps");
     addresses
         .iter()
         .filter_map(|&address| stack_mapping(&maps, address))
@@ -241,7 +264,10 @@ fn stacks_in_ram(addresses: &[u64]) -> Vec<(StackMapping, MappingResident)> {
 }
 
 /// For each count, the median over the rounds of the figure `pick` reads.
-fn median_points(rounds: &[Ramp], pick: fn(&Ramp) -> &Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+fn median_points(
+    rounds: &[Ramp],
+    pick: fn(&Ramp) -> &Vec<[f64; 2]>,
+) -> Vec<[f64; 2]> {
     let shortest = rounds.iter().map(|r| pick(r).len()).min().unwrap_or(0);
     (0..shortest)
         .map(|i| {
@@ -277,7 +303,8 @@ fn measure_task_heap(out: &mut Output, spawns: usize) {
     let before = GLOBAL.stats();
     tasks.add(spawns);
     let after = GLOBAL.stats();
-    let bytes = (after.bytes_allocated - before.bytes_allocated) as f64 / spawns as f64;
+    let bytes =
+        (after.bytes_allocated - before.bytes_allocated) as f64 / spawns as f64;
     let count = (after.allocations - before.allocations) as f64 / spawns as f64;
     record(out, "task_heap", "bytes", bytes, Vec::new());
     record(out, "task_allocations", "count", count, Vec::new());
@@ -292,7 +319,9 @@ fn measure_settings(out: &mut Output) {
             let overcommit = f64::from(settings.overcommit);
             record(out, "overcommit_mode", "count", overcommit, Vec::new());
         }
-        None => eprintln!("memory/huge_page_mode: cannot read the kernel's settings"),
+        None => {
+            eprintln!("memory/huge_page_mode: cannot read the kernel's settings")
+        }
     }
 }
 
@@ -303,7 +332,9 @@ fn measure_default_stack(out: &mut Output) {
             record(out, "thread_guard", "bytes", stack.guard as f64, Vec::new());
         }
         Ok(None) => eprintln!("memory/default_stack: no mapping holds the stack"),
-        Err(error) => eprintln!("memory/default_stack: cannot read /proc/self/maps: {error}"),
+        Err(error) => {
+            eprintln!("memory/default_stack: cannot read /proc/self/maps: {error}")
+        }
     }
 }
 
@@ -319,7 +350,8 @@ fn main() {
         std::process::exit(2);
     };
 
-    let (thread_counts, task_counts, spawns): (&[usize], &[usize], usize) = if quick {
+    let (thread_counts, task_counts, spawns): (&[usize], &[usize], usize) = if quick
+    {
         (
             &[100, 200, 400, 800],
             &[5_000, 10_000, 20_000, 40_000],

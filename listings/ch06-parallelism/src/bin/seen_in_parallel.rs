@@ -74,7 +74,8 @@ fn as_tasks(runtime: &Runtime, patience: Duration) -> u64 {
     let shared = Arc::new(Shared::default());
     let for_counter = Arc::clone(&shared);
     runtime.block_on(async move {
-        let counter = tokio::spawn(async move { keep_counting(&for_counter, patience) });
+        let counter =
+            tokio::spawn(async move { keep_counting(&for_counter, patience) });
         let watcher = tokio::spawn(async move { watch_count(&shared, patience) });
         counter.await.unwrap();
         watcher.await.unwrap()

@@ -133,7 +133,9 @@ mod tests {
     /// balance covers the amount exactly, and not when it is one short.
     #[tokio::test(start_paused = true)]
     async fn a_single_withdrawal_pays_out_only_if_the_balance_covers_it() {
-        for (opening, pays, left) in [(AMOUNT, true, 0), (AMOUNT - 1, false, AMOUNT - 1)] {
+        for (opening, pays, left) in
+            [(AMOUNT, true, 0), (AMOUNT - 1, false, AMOUNT - 1)]
+        {
             let balance = Rc::new(Cell::new(opening));
             assert_eq!(withdraw_racy(balance.clone(), AMOUNT).await, pays);
             assert_eq!(balance.get(), left);

@@ -29,7 +29,11 @@ const PATIENCE: Duration = Duration::from_secs(1);
     clippy::await_holding_lock,
     reason = "this listing shows what the lint prevents"
 )]
-async fn add_one_std(total: Rc<std::sync::Mutex<u64>>, log: Log, task: &'static str) {
+async fn add_one_std(
+    total: Rc<std::sync::Mutex<u64>>,
+    log: Log,
+    task: &'static str,
+) {
     note(&log, task, "locking");
     let mut total = total.lock().unwrap(); // blocks the thread if taken
     note(&log, task, "locked");
@@ -42,7 +46,11 @@ async fn add_one_std(total: Rc<std::sync::Mutex<u64>>, log: Log, task: &'static 
 // ANCHOR: tokio_lock
 /// The same with tokio's mutex: a task that finds it taken waits at
 /// `lock().await`, which gives the thread back, so the holder can finish.
-async fn add_one_tokio(total: Rc<tokio::sync::Mutex<u64>>, log: Log, task: &'static str) {
+async fn add_one_tokio(
+    total: Rc<tokio::sync::Mutex<u64>>,
+    log: Log,
+    task: &'static str,
+) {
     note(&log, task, "locking");
     let mut total = total.lock().await;
     note(&log, task, "locked");
@@ -97,11 +105,19 @@ fn report(name: &str, run: mpsc::Receiver<()>, log: &Log) {
 
 fn main() {
     let log = Log::default();
-    let run = two_tasks_on_one_thread(|| tokio::sync::Mutex::new(0), add_one_tokio, log.clone());
+    let run = two_tasks_on_one_thread(
+        || tokio::sync::Mutex::new(0),
+        add_one_tokio,
+        log.clone(),
+    );
     report("tokio::sync::Mutex", run, &log);
 
     let log = Log::default();
-    let run = two_tasks_on_one_thread(|| std::sync::Mutex::new(0), add_one_std, log.clone());
+    let run = two_tasks_on_one_thread(
+        || std::sync::Mutex::new(0),
+        add_one_std,
+        log.clone(),
+    );
     report("std::sync::Mutex", run, &log);
 }
 // ANCHOR_END: run
@@ -121,8 +137,11 @@ mod tests {
     #[test]
     fn with_tokio_mutex_the_waiting_task_lets_the_holder_finish() {
         let log = Log::default();
-        let run =
-            two_tasks_on_one_thread(|| tokio::sync::Mutex::new(0), add_one_tokio, log.clone());
+        let run = two_tasks_on_one_thread(
+            || tokio::sync::Mutex::new(0),
+            add_one_tokio,
+            log.clone(),
+        );
         run.recv_timeout(DEADLINE)
             .expect("the tokio-mutex run hung");
         assert_eq!(
@@ -150,7 +169,11 @@ mod tests {
     #[test]
     fn with_std_mutex_held_across_await_the_runtime_hangs() {
         let log = Log::default();
-        let run = two_tasks_on_one_thread(|| std::sync::Mutex::new(0), add_one_std, log.clone());
+        let run = two_tasks_on_one_thread(
+            || std::sync::Mutex::new(0),
+            add_one_std,
+            log.clone(),
+        );
         let started = Instant::now();
         while !events(&log).contains(&"b locking".to_string()) {
             assert!(

@@ -117,7 +117,8 @@ fn main() {
         .unwrap();
     let names = Mutex::new(vec!["Ada".to_string(), "Grace".to_string()]);
     runtime.block_on(async {
-        let free = lock_is_free_while_parked(&names, send_count_in_one_statement(&names));
+        let free =
+            lock_is_free_while_parked(&names, send_count_in_one_statement(&names));
         println!(
             "guard in one statement: lock free at the .await: {}",
             free.await
@@ -206,7 +207,8 @@ mod tests {
     #[tokio::test]
     async fn a_guard_in_a_statements_temporary_is_held_across_its_await() {
         let names = names();
-        let free = lock_is_free_while_parked(&names, send_count_in_one_statement(&names));
+        let free =
+            lock_is_free_while_parked(&names, send_count_in_one_statement(&names));
         assert!(!free.await, "the lock was free while the task waited");
     }
 

@@ -81,7 +81,9 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let (finished, most) = share(PERMITS).await;
-        println!("Semaphore, {PERMITS} permits: {finished} of {TASKS} tasks finished");
+        println!(
+            "Semaphore, {PERMITS} permits: {finished} of {TASKS} tasks finished"
+        );
         println!("  most tasks holding a permit at once: {most}");
         let woken = signal_then_wait(Notify::notify_one).await;
         println!("notify_one, then notified().await:     woken: {woken}");
@@ -135,7 +137,8 @@ mod tests {
     /// What `notify_waiters` does reach: a `Notified` future that exists
     /// when it is called, even one never polled. Creating it registers it.
     #[tokio::test(start_paused = true)]
-    async fn notify_waiters_reaches_a_notified_future_made_before_it_even_unpolled() {
+    async fn notify_waiters_reaches_a_notified_future_made_before_it_even_unpolled()
+    {
         let done = Arc::new(Notify::new());
         let waiting = done.notified(); // made, not polled
         let thread_done = Arc::clone(&done);

@@ -35,7 +35,9 @@ fn crunch(work: Duration) -> Range<Instant> {
     let started = Instant::now();
     let mut x = 1_u64;
     while started.elapsed() < work {
-        x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+        x = std::hint::black_box(
+            x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
+        );
     }
     started..Instant::now()
 }
@@ -389,7 +391,8 @@ mod tests {
     fn spawn_blocking_keeps_the_heartbeat_beating() {
         let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
-        let beats = best_of(|| runtime.block_on(beats_during(with_spawn_blocking())));
+        let beats =
+            best_of(|| runtime.block_on(beats_during(with_spawn_blocking())));
         assert!(beats >= MIN_BEATS, "only {beats} beats");
     }
 
@@ -398,7 +401,8 @@ mod tests {
         let _turn = one_at_a_time();
         let runtime = current_thread_runtime();
         let pool = Arc::new(CpuPool::new(1));
-        let beats = best_of(|| runtime.block_on(beats_during(with_pool(Arc::clone(&pool)))));
+        let beats =
+            best_of(|| runtime.block_on(beats_during(with_pool(Arc::clone(&pool)))));
         assert!(beats >= MIN_BEATS, "only {beats} beats");
     }
 
@@ -409,7 +413,8 @@ mod tests {
         // The single worker is in `crunch`, and nothing else runs tasks.
         assert_eq!(runtime.block_on(beats_during(inline())), 0);
         // The worker's tasks moved to a new thread before the work began.
-        let beats = best_of(|| runtime.block_on(beats_during(with_block_in_place())));
+        let beats =
+            best_of(|| runtime.block_on(beats_during(with_block_in_place())));
         assert!(beats >= MIN_BEATS, "only {beats} beats");
     }
 
@@ -445,7 +450,9 @@ mod tests {
         runtime: &Runtime,
         ticks: impl Future<Output = usize> + Send + 'static,
     ) -> usize {
-        runtime.block_on(async { tokio::spawn(ticks).await.expect("the task finished") })
+        runtime.block_on(async {
+            tokio::spawn(ticks).await.expect("the task finished")
+        })
     }
 
     #[test]
@@ -464,7 +471,9 @@ mod tests {
     fn spawn_blocking_lets_the_other_futures_of_its_task_go_on() {
         let _turn = one_at_a_time();
         let runtime = one_worker_runtime();
-        let ticks = best_of(|| on_a_worker(&runtime, ticks_beside_spawn_blocking_in_one_task()));
+        let ticks = best_of(|| {
+            on_a_worker(&runtime, ticks_beside_spawn_blocking_in_one_task())
+        });
         assert!(ticks >= MIN_BEATS, "only {ticks} ticks");
     }
 
@@ -472,8 +481,9 @@ mod tests {
     fn a_ticker_in_a_task_of_its_own_ticks_through_block_in_place() {
         let _turn = one_at_a_time();
         let runtime = one_worker_runtime();
-        let ticks =
-            best_of(|| on_a_worker(&runtime, ticks_beside_block_in_place_in_another_task()));
+        let ticks = best_of(|| {
+            on_a_worker(&runtime, ticks_beside_block_in_place_in_another_task())
+        });
         assert!(ticks >= MIN_BEATS, "only {ticks} ticks");
     }
 
@@ -537,12 +547,11 @@ mod tests {
         let pool = Arc::new(CpuPool::new(1));
         runtime.block_on(async {
             let doomed = Arc::clone(&pool);
-            let failed =
-                tokio::spawn(
-                    async move { doomed.run(|| -> u32 { panic!("the job failed") }).await },
-                )
-                .await
-                .unwrap_err();
+            let failed = tokio::spawn(async move {
+                doomed.run(|| -> u32 { panic!("the job failed") }).await
+            })
+            .await
+            .unwrap_err();
             // The panic the caller sees is the dropped reply's, raised in
             // `run`: the job's own panic stayed on the pool's thread.
             let message = panic_message(failed.into_panic());

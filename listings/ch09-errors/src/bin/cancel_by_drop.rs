@@ -53,7 +53,9 @@ async fn job_with_deadline(log: Log) -> Result<&'static str, Elapsed> {
 
 /// `timeout` takes any future, including one made of other futures: here
 /// the deadline covers two jobs running side by side.
-async fn two_jobs_with_deadline(log: Log) -> Result<(&'static str, &'static str), Elapsed> {
+async fn two_jobs_with_deadline(
+    log: Log,
+) -> Result<(&'static str, &'static str), Elapsed> {
     let both = async { tokio::join!(slow_job(log.clone()), slow_job(log.clone())) };
     timeout(DEADLINE, both).await
 }
@@ -82,7 +84,10 @@ async fn blocking_job_with_deadline(log: Log) -> Result<&'static str, Elapsed> {
 // ANCHOR: select
 /// Runs the job until it finishes or a shutdown signal arrives. `select!`
 /// drops every branch but the one that completed first.
-async fn job_until_shutdown(log: Log, shutdown: oneshot::Receiver<()>) -> Option<&'static str> {
+async fn job_until_shutdown(
+    log: Log,
+    shutdown: oneshot::Receiver<()>,
+) -> Option<&'static str> {
     tokio::select! {
         result = slow_job(log) => Some(result),
         _ = shutdown => None,

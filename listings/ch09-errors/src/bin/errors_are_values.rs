@@ -68,7 +68,8 @@ mod tests {
     use super::*;
     use std::num::IntErrorKind;
 
-    const INPUTS: [(&str, &str); 4] = [("2", "3"), ("x", "3"), ("2", "x"), ("2", "")];
+    const INPUTS: [(&str, &str); 4] =
+        [("2", "3"), ("x", "3"), ("2", "x"), ("2", "")];
 
     /// The error a caller sees is the same value, at the same step, whether
     /// the function is synchronous or asynchronous.

@@ -161,7 +161,8 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn cancelling_the_whole_transfer_changes_nothing_and_a_retry_applies_it_once() {
+    async fn cancelling_the_whole_transfer_changes_nothing_and_a_retry_applies_it_once()
+     {
         let accounts = Mutex::new(START);
         assert!(
             timeout(DEADLINE, transfer_whole(&accounts, AMOUNT))
@@ -218,7 +219,8 @@ mod tests {
             assert_eq!(total(&accounts), START.from, "whole, cut at {deadline:?}");
 
             let accounts = Mutex::new(START);
-            let finished = timeout(deadline, transfer_split(&accounts, AMOUNT)).await;
+            let finished =
+                timeout(deadline, transfer_split(&accounts, AMOUNT)).await;
             if finished.is_err() {
                 assert_eq!(
                     total(&accounts),
@@ -227,7 +229,11 @@ mod tests {
                 );
                 split_lost_money += 1;
             } else {
-                assert_eq!(total(&accounts), START.from, "split, cut at {deadline:?}");
+                assert_eq!(
+                    total(&accounts),
+                    START.from,
+                    "split, cut at {deadline:?}"
+                );
             }
         }
         assert!(split_lost_money > 0);

@@ -196,7 +196,8 @@ mod tests {
     /// ordinary unwinding panic in the calling thread, so it can be caught.
     #[test]
     fn a_scope_raises_a_panic_nobody_joined_when_it_ends() {
-        let payload = panic::catch_unwind(scope_with_a_panicking_thread).unwrap_err();
+        let payload =
+            panic::catch_unwind(scope_with_a_panicking_thread).unwrap_err();
         assert_eq!(panic_message(&*payload), "a scoped thread panicked");
     }
 
@@ -222,7 +223,8 @@ mod tests {
     /// The std lock above comes back poisoned; tokio's comes back as if
     /// nothing had happened, holding the same half-done update.
     #[tokio::test]
-    async fn a_panic_while_holding_a_tokio_lock_leaves_it_unpoisoned_and_half_updated() {
+    async fn a_panic_while_holding_a_tokio_lock_leaves_it_unpoisoned_and_half_updated()
+     {
         assert_eq!(panic_while_holding_a_tokio_lock().await, [4]);
     }
 

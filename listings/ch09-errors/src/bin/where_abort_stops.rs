@@ -144,14 +144,18 @@ async fn abort_a_busy_task(log: Log) -> JoinError {
 
 fn main() {
     let (joined, finished) = runtime().block_on(abort_a_blocking_job());
-    println!("aborted blocking job: handle gave {joined:?}, job finished {finished}");
+    println!(
+        "aborted blocking job: handle gave {joined:?}, job finished {finished}"
+    );
 
     let (finished, took) = drop_the_runtime();
     let waited = took >= HOLD;
     println!("runtime dropped: job finished {finished}, drop waited {waited}");
 
     let (at_shutdown, later) = shut_down_with_a_timeout();
-    println!("shutdown_timeout: job finished {at_shutdown} at return, {later} later");
+    println!(
+        "shutdown_timeout: job finished {at_shutdown} at return, {later} later"
+    );
 
     let multi_thread = Builder::new_multi_thread()
         .worker_threads(1)

@@ -7,7 +7,8 @@
 //! Two scenarios: every connection busy (`load/<model>_<figure>/<connections>`),
 //! and most of them open but silent beside a few busy ones
 //! (`load/idle_<model>_<figure>/<idle connections>`). Each point runs on a
-//! fresh server process, started by re-running this binary with `--serve`.
+//! fresh server process, started by re-running this binary with `--serve`;
+//! the models take turns in alternating order from one point to the next.
 
 use ch10_real_world::{Model, serve};
 use serde_json::{Map, Value, json};
@@ -20,9 +21,13 @@ use std::time::{Duration, Instant};
 const WRK_VERSION: &str = "wrk debian/4.1.0-3+b2";
 /// The Lua script whose `done` hook prints wrk's figures as one JSON line.
 const WRK_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/load/report.lua");
+// ANCHOR: settings
 /// wrk's threads: one per core of the two-core machine the book measures on.
 const WRK_THREADS: usize = 2;
-/// A request not answered within this counts as wrk's `timeout` error.
+/// wrk's `--timeout`: a response that arrives later than this counts as a
+/// `timeout` error and stays out of the latency histogram, which wrk sizes
+/// to it (wg/wrk 4.1.0 src/wrk.c:91, 344-345; src/stats.c:23); a request
+/// never answered counts nowhere.
 const WRK_TIMEOUT: &str = "2s";
 /// Busy connections in the idle scenario.
 const BUSY: usize = 10;
@@ -32,29 +37,41 @@ const SERVE_BOUND: Duration = Duration::from_secs(120);
 const MARGIN: u64 = 256;
 /// The listen backlog asked for (the kernel caps it at net.core.somaxconn).
 const BACKLOG: i32 = 16_384;
-/// How often the server's figures are read while wrk runs.
+/// How often the server's status is read while wrk runs.
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+/// Once the server holds every connection, its open descriptors are
+/// counted at one sample in this many (a directory of 10 000 entries).
+const FDS_EVERY: u64 = 5;
+/// The share of the measured run after which /proc/net/tcp, which lists
+/// every socket on the machine, is read: once a run.
+const TCP_AT: f64 = 0.8;
 
-/// What one series measures, and for how long.
+/// What one series measures, and for how long. There is no warm-up run:
+/// every wrk run opens its connections anew, so none would carry over.
 struct Plan {
     busy: &'static [usize],
     idle: &'static [usize],
-    warm_up_s: u64,
     run_s: u64,
 }
 
 const FULL: Plan = Plan {
     busy: &[10, 100, 1_000, 10_000],
     idle: &[100, 1_000, 10_000],
-    warm_up_s: 1,
-    run_s: 5,
+    run_s: 8,
 };
 const QUICK: Plan = Plan {
     busy: &[100],
     idle: &[1_000],
-    warm_up_s: 0,
     run_s: 1,
 };
+// ANCHOR_END: settings
+
+/// The two scenarios: every connection busy, or idle ones beside [`BUSY`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scenario {
+    Busy,
+    Idle,
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -79,10 +96,7 @@ fn main() {
     let mut out = Map::new();
     limits.record(&mut out);
     let plan = if quick { QUICK } else { FULL };
-    for model in Model::ALL {
-        busy_series(&mut out, model, &plan, &limits);
-        idle_series(&mut out, model, &plan, &limits);
-    }
+    run_points(&mut out, &plan, &limits);
     eprintln!(
         "load_probe: done in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -103,7 +117,7 @@ fn serve_child(name: &str) -> ! {
         eprintln!("load_probe --serve: unknown model `{name}`");
         std::process::exit(2);
     };
-    let listener = bind_loopback().unwrap_or_else(|e| {
+    let listener = bind_loopback(BACKLOG).unwrap_or_else(|e| {
         eprintln!("load_probe --serve: cannot listen on 127.0.0.1: {e}");
         std::process::exit(1);
     });
@@ -113,7 +127,9 @@ fn serve_child(name: &str) -> ! {
     let parent = std::os::unix::process::parent_id();
     std::thread::spawn(move || {
         let started = Instant::now();
-        while started.elapsed() < SERVE_BOUND && std::os::unix::process::parent_id() == parent {
+        while started.elapsed() < SERVE_BOUND
+            && std::os::unix::process::parent_id() == parent
+        {
             std::thread::sleep(Duration::from_millis(100));
         }
         std::process::exit(0);
@@ -127,11 +143,11 @@ fn serve_child(name: &str) -> ! {
     }
 }
 
-fn bind_loopback() -> std::io::Result<TcpListener> {
+fn bind_loopback(backlog: i32) -> std::io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())?;
-    socket.listen(BACKLOG)?;
+    socket.listen(backlog)?;
     Ok(socket.into())
 }
 
@@ -153,7 +169,8 @@ struct Server {
 
 impl Server {
     fn start(model: Model) -> Result<Server, String> {
-        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let exe =
+            std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let spawned = Command::new(exe)
             .args(["--serve", &model_arg(model)])
             .stdin(Stdio::null())
@@ -215,7 +232,11 @@ struct WrkResult {
     p999_us: f64,
 }
 
-fn run_wrk(port: u16, connections: usize, seconds: u64) -> Result<(Killed, Instant), String> {
+fn run_wrk(
+    port: u16,
+    connections: usize,
+    seconds: u64,
+) -> Result<(Killed, Instant), String> {
     let threads = WRK_THREADS.min(connections).to_string();
     let child = Command::new("wrk")
         .args(["-t", &threads, "-c", &connections.to_string()])
@@ -228,7 +249,8 @@ fn run_wrk(port: u16, connections: usize, seconds: u64) -> Result<(Killed, Insta
     Ok((Killed(child), Instant::now()))
 }
 
-/// Waits for wrk (at most its run plus a margin), sampling the server meanwhile.
+/// Waits for wrk (at most its run plus a margin), sampling the server
+/// meanwhile and reading /proc/net/tcp once, at [`TCP_AT`] of the run.
 fn finish_wrk(
     mut wrk: Killed,
     started: Instant,
@@ -237,14 +259,21 @@ fn finish_wrk(
     peak: &mut Peak,
 ) -> Result<WrkResult, String> {
     let bound = Duration::from_secs(seconds + 30);
+    let tcp_at = Duration::from_secs_f64(seconds as f64 * TCP_AT);
     loop {
         match wrk.0.try_wait() {
             Ok(Some(_)) => break,
             Ok(None) if started.elapsed() > bound => {
-                return Err(format!("wrk still running after {} s", bound.as_secs()));
+                return Err(format!(
+                    "wrk still running after {} s",
+                    bound.as_secs()
+                ));
             }
             Ok(None) => {
-                peak.sample(server.pid(), Some(server.port));
+                peak.sample(server.pid(), started.elapsed());
+                if peak.tcp.is_none() && started.elapsed() >= tcp_at {
+                    peak.tcp = tcp_table(server.port);
+                }
                 std::thread::sleep(SAMPLE_EVERY);
             }
             Err(e) => return Err(format!("waiting for wrk: {e}")),
@@ -263,7 +292,8 @@ fn parse_wrk(text: &str) -> Result<WrkResult, String> {
         .lines()
         .find_map(|l| l.strip_prefix("wrk-result "))
         .ok_or_else(|| format!("wrk printed no result line:\n{text}"))?;
-    let v: Value = serde_json::from_str(line).map_err(|e| format!("{e} in `{line}`"))?;
+    let v: Value =
+        serde_json::from_str(line).map_err(|e| format!("{e} in `{line}`"))?;
     let f = |key: &str| v[key].as_f64().unwrap_or(0.0);
     Ok(WrkResult {
         requests: f("requests"),
@@ -290,35 +320,54 @@ struct Peak {
     page_tables: u64,
     threads: u64,
     hwm: u64,
-    /// Connections the kernel had accepted that the server had not yet
-    /// taken with `accept`, at the last reading (the burst of connects at
-    /// the start passes): wrk never reports them (it counts a timeout only
-    /// for a response that came late, wg/wrk src/wrk.c `response_complete`),
-    /// so this shows connections left waiting.
-    queued: u64,
+    /// The server's open descriptors before wrk started (idle connections
+    /// included), the most seen during the run, and the count that means
+    /// it holds every one of wrk's connections.
+    fds_before: u64,
+    fds: u64,
+    fds_wanted: u64,
+    /// How long after wrk started the server first held that many.
+    all_taken_after: Option<Duration>,
+    /// The one reading of /proc/net/tcp during the measured run.
+    tcp: Option<TcpTable>,
+    /// TcpExt ListenOverflows and ListenDrops (/proc/net/netstat) before
+    /// the run: machine-wide counters of connections a full queue refused.
+    netstat_before: (u64, u64),
+    netstat_added: (u64, u64),
     samples: u64,
 }
 
 impl Peak {
-    fn new() -> Peak {
+    /// Taken once the server and its idle connections are up, before wrk.
+    fn new(kernel_before: u64, pid: u32, busy: usize) -> Peak {
+        let fds_before = open_fds(pid).unwrap_or(0);
         Peak {
-            kernel_before: machine_kernel().unwrap_or(0),
+            kernel_before,
+            fds_before,
+            fds: fds_before,
+            fds_wanted: fds_before + busy as u64,
+            netstat_before: listen_overflows().unwrap_or((0, 0)),
             ..Peak::default()
         }
     }
 
-    /// Reads the server's status and the machine's kernel memory, and,
-    /// while wrk runs (`port` given), on one sample in five the accept
-    /// queue (/proc/net/tcp lists every socket, so it is read less often).
-    fn sample(&mut self, pid: u32, port: Option<u16>) {
-        if let Some(port) = port {
-            if self.samples.is_multiple_of(5)
-                && let Some(queued) = accept_queue(port)
-            {
-                self.queued = queued;
+    /// Reads the server's status and the machine's kernel memory, and the
+    /// server's open descriptors: at every sample until it holds all of
+    /// wrk's connections, then at one in [`FDS_EVERY`].
+    fn sample(&mut self, pid: u32, since_start: Duration) {
+        if (self.all_taken_after.is_none() || self.samples.is_multiple_of(FDS_EVERY))
+            && let Some(fds) = open_fds(pid)
+        {
+            self.fds = self.fds.max(fds);
+            if self.all_taken_after.is_none() && fds >= self.fds_wanted {
+                self.all_taken_after = Some(since_start);
             }
-            self.samples += 1;
         }
+        self.samples += 1;
+        self.sample_status(pid);
+    }
+
+    fn sample_status(&mut self, pid: u32) {
         if let Some(status) = read_status(pid) {
             self.page_tables = self.page_tables.max(status.page_tables);
             self.threads = self.threads.max(status.threads);
@@ -329,11 +378,22 @@ impl Peak {
         }
     }
 
-    /// The kernel memory the load added: the machine-wide rise (both ends
-    /// of every connection, and anything else running) plus the server's
-    /// page tables.
+    /// After the run: the rise of the overflow counters.
+    fn finish(&mut self, pid: u32) {
+        self.sample_status(pid);
+        let (overflows, drops) = listen_overflows().unwrap_or(self.netstat_before);
+        self.netstat_added = (
+            overflows.saturating_sub(self.netstat_before.0),
+            drops.saturating_sub(self.netstat_before.1),
+        );
+    }
+
+    /// The kernel memory the load added: the machine-wide rise of kernel
+    /// stacks and unreclaimable slab (both ends of every connection, and
+    /// anything else running) plus the server's page tables.
     fn kernel_added(&self) -> f64 {
-        self.kernel.saturating_sub(self.kernel_before) as f64 + self.page_tables as f64
+        self.kernel.saturating_sub(self.kernel_before) as f64
+            + self.page_tables as f64
     }
 }
 
@@ -357,23 +417,65 @@ fn read_status(pid: u32) -> Option<Status> {
     })
 }
 
-/// The accept queue of the socket listening on 127.0.0.1:`port`: for a
-/// listener, the `rx_queue` field of /proc/net/tcp (net/ipv4/tcp_ipv4.c,
-/// `get_tcp4_sock`, reads it from `sk_ack_backlog`).
-fn accept_queue(port: u16) -> Option<u64> {
-    let file = std::fs::File::open("/proc/net/tcp").ok()?;
-    let local = format!("0100007F:{port:04X}");
-    for line in BufReader::new(file).lines().skip(1) {
-        let line = line.ok()?;
+/// The server's open file descriptors: the entries of /proc/PID/fd.
+fn open_fds(pid: u32) -> Option<u64> {
+    let entries = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(entries.count() as u64)
+}
+
+/// What one reading of /proc/net/tcp says about the server's port.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct TcpTable {
+    /// Connections the kernel has completed that the server has not yet
+    /// taken with `accept`, whether or not their client is still there:
+    /// for a listener, the `rx_queue` field (net/ipv4/tcp_ipv4.c,
+    /// `get_tcp4_sock`, reads it from `sk_ack_backlog`).
+    queued: u64,
+    /// Client sockets to the port still in SYN_SENT: clients whose SYN the
+    /// full queue dropped, retrying, that had not connected yet.
+    syn_sent: u64,
+}
+
+fn tcp_table(port: u16) -> Option<TcpTable> {
+    let text = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    parse_tcp_table(&text, port)
+}
+
+/// Lines `sl local_address rem_address st tx_queue:rx_queue ...`, addresses
+/// in hex; `st` 0A is LISTEN, 02 is SYN_SENT (include/net/tcp_states.h).
+/// `None` when no socket listens on the port.
+fn parse_tcp_table(text: &str, port: u16) -> Option<TcpTable> {
+    let ours = format!("0100007F:{port:04X}");
+    let mut queued = None;
+    let mut syn_sent = 0;
+    for line in text.lines().skip(1) {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        // sl, local_address, rem_address, st (0A is LISTEN), tx_queue:rx_queue
-        if let [_, address, _, "0A", queues, ..] = fields[..]
-            && address == local
-        {
-            return u64::from_str_radix(queues.split(':').nth(1)?, 16).ok();
+        match fields[..] {
+            [_, local, _, "0A", queues, ..] if local == ours => {
+                queued = u64::from_str_radix(queues.split(':').nth(1)?, 16).ok();
+            }
+            [_, _, remote, "02", ..] if remote == ours => syn_sent += 1,
+            _ => {}
         }
     }
-    None
+    Some(TcpTable {
+        queued: queued?,
+        syn_sent,
+    })
+}
+
+/// TcpExt ListenOverflows and ListenDrops from /proc/net/netstat, whose
+/// `TcpExt:` lines give the names, then the values.
+fn listen_overflows() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let names: Vec<&str> = lines.next()?.split_whitespace().collect();
+    let values: Vec<&str> = lines.next()?.split_whitespace().collect();
+    let field = |name: &str| -> Option<u64> {
+        let at = names.iter().position(|n| *n == name)?;
+        values.get(at)?.parse().ok()
+    };
+    Some((field("ListenOverflows")?, field("ListenDrops")?))
 }
 
 /// KernelStack + SlabUnreclaim from `/proc/meminfo`, in bytes.
@@ -409,7 +511,9 @@ impl Limits {
                 .arg(format!("--nofile={hard}:{hard}"))
                 .status();
             if !matches!(status, Ok(s) if s.success()) {
-                eprintln!("load_probe: prlimit could not raise the fd limit from {soft}");
+                eprintln!(
+                    "load_probe: prlimit could not raise the fd limit from {soft}"
+                );
             }
         }
         let read = |path: &str| -> u64 {
@@ -419,7 +523,8 @@ impl Limits {
                 .unwrap_or(0)
         };
         let range =
-            std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+            std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+                .unwrap_or_default();
         let bounds: Vec<u64> = range
             .split_whitespace()
             .filter_map(|n| n.parse().ok())
@@ -469,7 +574,10 @@ impl Limits {
     fn crossed(&self, model: Model, connections: usize) -> Option<String> {
         let n = connections as u64;
         if self.nofile < n + MARGIN {
-            return Some(format!("open-file limit {} < {n} + {MARGIN}", self.nofile));
+            return Some(format!(
+                "open-file limit {} < {n} + {MARGIN}",
+                self.nofile
+            ));
         }
         if self.ports < n + MARGIN {
             return Some(format!("{} local ports < {n} + {MARGIN}", self.ports));
@@ -527,63 +635,103 @@ fn record_point(
     result: &WrkResult,
     peak: &Peak,
 ) {
+    let tcp = peak.tcp.unwrap_or_default();
     eprintln!(
         "load/{prefix}/{x}: {:.0} req/s, p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs, \
-         {} errors ({} timeouts), {} in the accept queue at the end, peak RSS {:.1} MiB, kernel +{:.1} MiB, {} threads",
+         {} errors ({} timeouts), {} queued and {} still connecting late in the run, \
+         {} listen overflows, peak {} fds ({} before, all taken after {:?}), \
+         peak RSS {:.1} MiB, kernel +{:.1} MiB, {} threads",
         result.requests_per_s,
         result.p50_us,
         result.p99_us,
         result.p999_us,
         result.errors,
         result.timeouts,
-        peak.queued,
+        tcp.queued,
+        tcp.syn_sent,
+        peak.netstat_added.0,
+        peak.fds,
+        peak.fds_before,
+        peak.all_taken_after,
         peak.hwm as f64 / 1048576.0,
         peak.kernel_added() / 1048576.0,
         peak.threads
     );
     let id = |figure: &str| format!("load/{prefix}_{figure}/{x}");
-    insert(
-        out,
-        &id("requests_per_s"),
-        "count",
-        result.requests_per_s.round(),
-    );
+    // The book's units have no "per second": the id and the chart's label
+    // say it, the unit stays a plain count.
+    let rate = result.requests_per_s.round();
+    insert(out, &id("requests_per_s"), "count", rate);
     insert(out, &id("errors"), "count", result.errors);
     insert(out, &id("timeouts"), "count", result.timeouts);
     insert(out, &id("resident_peak"), "bytes", peak.hwm as f64);
     insert(out, &id("kernel"), "bytes", peak.kernel_added());
     insert(out, &id("threads"), "count", peak.threads as f64);
-    insert(out, &id("queued"), "count", peak.queued as f64);
-    // wrk's percentiles cover answered requests only: none answered, none recorded.
-    if result.requests > 0.0 {
+    insert(out, &id("fds"), "count", peak.fds as f64);
+    let taken = peak.fds.saturating_sub(peak.fds_before);
+    insert(out, &id("taken"), "count", taken as f64);
+    if let Some(after) = peak.all_taken_after {
+        insert(out, &id("all_taken_after"), "ns", after.as_nanos() as f64);
+    }
+    if let Some(tcp) = peak.tcp {
+        insert(out, &id("queued"), "count", tcp.queued as f64);
+        insert(out, &id("connecting"), "count", tcp.syn_sent as f64);
+    }
+    let (overflows, drops) = peak.netstat_added;
+    insert(out, &id("listen_overflows"), "count", overflows as f64);
+    insert(out, &id("listen_drops"), "count", drops as f64);
+    // Only responses faster than WRK_TIMEOUT enter wrk's histogram.
+    if result.requests > result.timeouts {
         insert(out, &id("p50"), "ns", result.p50_us * 1e3);
         insert(out, &id("p99"), "ns", result.p99_us * 1e3);
         insert(out, &id("p99_9"), "ns", result.p999_us * 1e3);
     } else {
-        eprintln!("load/{prefix}/{x}: no request answered, no latency recorded");
+        eprintln!(
+            "load/{prefix}/{x}: no request answered in time, no latency recorded"
+        );
     }
 }
 
+/// What one point gave: wrk's figures and the server's, or, when the idle
+/// connections could not all open, how many did.
+enum Outcome {
+    Measured(WrkResult, Peak),
+    Unopened {
+        opened: usize,
+        overflows: u64,
+        reason: String,
+    },
+}
+
 // ANCHOR: measure
-/// One fresh server: an optional warm-up run, then the measured one.
+/// One fresh server, its idle connections, then one wrk run.
 fn measure(
     model: Model,
     connections: usize,
     plan: &Plan,
     hold_idle: usize,
-) -> Result<(WrkResult, Peak), String> {
+) -> Result<Outcome, String> {
     // The kernel's baseline comes before the server and its idle connections.
-    let mut peak = Peak::new();
+    let kernel_before = machine_kernel().unwrap_or(0);
+    let netstat_before = listen_overflows().unwrap_or((0, 0));
     let server = Server::start(model)?;
-    let idle = open_idle(server.port, hold_idle)?;
+    let idle = match open_idle(server.port, hold_idle) {
+        Ok(idle) => idle,
+        Err((opened, reason)) => {
+            let overflows = listen_overflows().unwrap_or((0, 0)).0;
+            let overflows = overflows.saturating_sub(netstat_before.0);
+            return Ok(Outcome::Unopened {
+                opened,
+                overflows,
+                reason,
+            });
+        }
+    };
     settle(&server, model, hold_idle);
-    if plan.warm_up_s > 0 {
-        let (wrk, started) = run_wrk(server.port, connections, plan.warm_up_s)?;
-        finish_wrk(wrk, started, plan.warm_up_s, &server, &mut peak)?;
-    }
+    let mut peak = Peak::new(kernel_before, server.pid(), connections);
     let (wrk, started) = run_wrk(server.port, connections, plan.run_s)?;
     let result = finish_wrk(wrk, started, plan.run_s, &server, &mut peak)?;
-    peak.sample(server.pid(), None);
+    peak.finish(server.pid());
     let open = idle.iter().filter(|s| still_open(s)).count();
     if open < idle.len() {
         eprintln!(
@@ -592,75 +740,104 @@ fn measure(
             idle.len()
         );
     }
-    Ok((result, peak))
+    Ok(Outcome::Measured(result, peak))
 }
 // ANCHOR_END: measure
 
-fn busy_series(out: &mut Map<String, Value>, model: Model, plan: &Plan, limits: &Limits) {
-    for &connections in plan.busy {
-        if let Some(reason) = limits.crossed(model, connections) {
-            eprintln!(
-                "load: {} series stops before {connections} connections: {reason}",
-                model.name()
-            );
-            return;
+/// Every point of the plan, busy then idle. At each point the models run
+/// one after the other, in the order of [`Model::ALL`] at even points and
+/// in reverse at odd ones, so that no model always comes first (kernel
+/// memory, and sockets in TIME_WAIT, carry over from one run to the next).
+fn run_points(out: &mut Map<String, Value>, plan: &Plan, limits: &Limits) {
+    let points = plan
+        .busy
+        .iter()
+        .map(|&x| (Scenario::Busy, x))
+        .chain(plan.idle.iter().map(|&x| (Scenario::Idle, x)));
+    let mut stopped: Vec<(Scenario, Model)> = Vec::new();
+    for (at, (scenario, x)) in points.enumerate() {
+        let mut order = Model::ALL;
+        if at % 2 == 1 {
+            order.reverse();
         }
-        match measure(model, connections, plan, 0) {
-            Ok((result, peak)) => record_point(out, model.name(), connections, &result, &peak),
-            Err(e) => {
-                eprintln!("load: {} at {connections} connections: {e}", model.name());
-                return;
+        for model in order {
+            if !stopped.contains(&(scenario, model))
+                && !run_point(out, model, scenario, x, plan, limits)
+            {
+                stopped.push((scenario, model));
             }
         }
     }
 }
 
-fn idle_series(out: &mut Map<String, Value>, model: Model, plan: &Plan, limits: &Limits) {
-    for &idle in plan.idle {
-        if let Some(reason) = limits.crossed(model, idle + BUSY) {
-            eprintln!(
-                "load: idle {} series stops before {idle} idle: {reason}",
-                model.name()
-            );
-            return;
+/// Runs one point and records it; false when its series stops there.
+fn run_point(
+    out: &mut Map<String, Value>,
+    model: Model,
+    scenario: Scenario,
+    x: usize,
+    plan: &Plan,
+    limits: &Limits,
+) -> bool {
+    let (prefix, busy, idle) = match scenario {
+        Scenario::Busy => (model.name().to_string(), x, 0),
+        Scenario::Idle => (format!("idle_{}", model.name()), BUSY, x),
+    };
+    if let Some(reason) = limits.crossed(model, busy + idle) {
+        eprintln!("load: {prefix} series stops before {x}: {reason}");
+        return false;
+    }
+    match measure(model, busy, plan, idle) {
+        Ok(Outcome::Measured(result, peak)) => {
+            record_point(out, &prefix, x, &result, &peak);
+            true
         }
-        match measure(model, BUSY, plan, idle) {
-            Ok((result, peak)) => {
-                record_point(out, &format!("idle_{}", model.name()), idle, &result, &peak)
-            }
-            Err(e) => {
-                eprintln!("load: idle {} with {idle} idle: {e}", model.name());
-                return;
-            }
+        Ok(Outcome::Unopened {
+            opened,
+            overflows,
+            reason,
+        }) => {
+            eprintln!(
+                "load: {prefix} at {x}: {reason} ({overflows} listen overflows)"
+            );
+            let id = |figure: &str| format!("load/{prefix}_{figure}/{x}");
+            insert(out, &id("opened"), "count", opened as f64);
+            insert(out, &id("listen_overflows"), "count", overflows as f64);
+            false
+        }
+        Err(e) => {
+            eprintln!("load: {prefix} at {x}: {e}");
+            false
         }
     }
 }
 
-/// Opens `count` connections and sends nothing on them (within 30 s).
-fn open_idle(port: u16, count: usize) -> Result<Vec<TcpStream>, String> {
+/// Opens `count` connections and sends nothing on them (within 30 s); on
+/// failure, how many opened and why.
+fn open_idle(port: u16, count: usize) -> Result<Vec<TcpStream>, (usize, String)> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut streams = Vec::with_capacity(count);
     while streams.len() < count {
+        let opened = streams.len();
         if Instant::now() > deadline {
-            return Err(format!(
-                "only {} of {count} idle connections in 30 s",
-                streams.len()
+            return Err((
+                opened,
+                format!("only {opened} of {count} idle connections in 30 s"),
             ));
         }
         let stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
-            .map_err(|e| format!("idle connection {}: {e}", streams.len() + 1))?;
+            .map_err(|e| (opened, format!("idle connection {}: {e}", opened + 1)))?;
         streams.push(stream);
     }
     Ok(streams)
 }
 
 /// Waits (at most 10 s) until a thread-per-connection server has a thread
-/// for every idle connection; other models just get a moment to accept.
+/// for every idle connection, then until the server's open descriptors
+/// stop changing: every server builds its runtime and takes its idle
+/// connections before the count that wrk's connections are measured from.
 fn settle(server: &Server, model: Model, idle: usize) {
-    if idle == 0 {
-        return;
-    }
     let deadline = Instant::now() + Duration::from_secs(10);
     let want = if model == Model::ThreadPerConnection {
         idle as u64
@@ -674,6 +851,15 @@ fn settle(server: &Server, model: Model, idle: usize) {
         std::thread::sleep(SAMPLE_EVERY);
     }
     std::thread::sleep(Duration::from_millis(200));
+    let mut last = open_fds(server.pid());
+    while Instant::now() < deadline {
+        std::thread::sleep(SAMPLE_EVERY);
+        let now = open_fds(server.pid());
+        if now == last {
+            break;
+        }
+        last = now;
+    }
 }
 
 /// An idle connection the server has not closed: a read would block.
@@ -738,7 +924,8 @@ mod tests {
     #[test]
     fn a_child_is_killed_and_reaped_on_every_way_out_even_a_panic() {
         let start = || Killed(Command::new("sleep").arg("60").spawn().unwrap());
-        let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+        let alive =
+            |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
         let child = start();
         let pid = child.0.id();
         assert!(alive(pid));
@@ -762,16 +949,81 @@ mod tests {
     }
 
     #[test]
-    fn the_accept_queue_of_a_listener_is_read_from_proc_net_tcp() {
-        // A listener nobody accepts from: two connections wait in its queue.
-        let listener = bind_loopback().unwrap();
+    fn the_queue_and_the_clients_still_connecting_are_read_from_proc_net_tcp() {
+        // A listener nobody accepts from, with a backlog of 0: its queue
+        // holds one connection (one more than the backlog, include/net/sock.h
+        // `sk_acceptq_is_full`), and the kernel drops the next client's SYN.
+        let listener = bind_loopback(0).unwrap();
         let port = listener.local_addr().unwrap().port();
-        assert_eq!(accept_queue(port), Some(0));
-        let _waiting: Vec<TcpStream> = (0..2)
-            .map(|_| TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap())
+        let empty = TcpTable::default();
+        assert_eq!(tcp_table(port), Some(empty));
+        let (overflows, _) = listen_overflows().unwrap();
+        let _queued = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let waiting = [connect_without_waiting(port), connect_without_waiting(port)];
+        let expected = TcpTable {
+            queued: 1,
+            syn_sent: 2,
+        };
+        // The SYN is dropped at once; the bound only covers a slow machine.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tcp_table(port) != Some(expected) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(tcp_table(port), Some(expected));
+        // Machine-wide and only ever rising: other sockets cannot undo it.
+        assert!(listen_overflows().unwrap().0 > overflows);
+        drop(waiting);
+        drop(listener);
+        assert_eq!(tcp_table(port), None, "no listener, no table");
+    }
+
+    /// A client socket whose connect to `port` is under way, not waited for.
+    fn connect_without_waiting(port: u16) -> socket2::Socket {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        match socket.connect(&address.into()) {
+            Err(e) if e.raw_os_error() == Some(115) => {} // EINPROGRESS
+            other => panic!("expected a connect in progress, got {other:?}"),
+        }
+        socket
+    }
+
+    #[test]
+    fn a_reading_of_proc_net_tcp_counts_only_the_servers_port() {
+        let text = "  sl  local_address rem_address   st tx_queue:rx_queue\n\
+            0: 0100007F:1F90 00000000:0000 0A 00000000:00000003 00\n\
+            1: 0100007F:9C40 0100007F:1F90 02 00000000:00000000 00\n\
+            2: 0100007F:9C41 0100007F:1F90 01 00000000:00000000 00\n\
+            5: 0100007F:9C43 0100007F:1F90 01 00000000:00000000 00\n\
+            3: 0100007F:9C42 0100007F:1F91 02 00000000:00000000 00\n\
+            4: 0100007F:1F91 00000000:0000 0A 00000000:00000009 00\n";
+        let table = parse_tcp_table(text, 0x1F90).unwrap();
+        assert_eq!(
+            table,
+            TcpTable {
+                queued: 3,
+                syn_sent: 1
+            }
+        );
+        assert_eq!(parse_tcp_table(text, 0x1F92), None);
+    }
+
+    #[test]
+    fn a_servers_open_descriptors_are_counted_from_proc_pid_fd() {
+        let pid = std::process::id();
+        let before = open_fds(pid).unwrap();
+        let files: Vec<std::fs::File> = (0..200)
+            .map(|_| std::fs::File::open("/proc/self/status").unwrap())
             .collect();
-        assert_eq!(accept_queue(port), Some(2));
-        let _taken = listener.accept().unwrap();
-        assert_eq!(accept_queue(port), Some(1));
+        let during = open_fds(pid).unwrap();
+        // Tests running beside this one open and close a few descriptors.
+        assert!(
+            (before + 190..before + 250).contains(&during),
+            "{before} before, {during} with 200 more open"
+        );
+        drop(files);
+        assert!(open_fds(pid).unwrap() < during - 150);
     }
 }

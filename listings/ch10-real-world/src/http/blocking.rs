@@ -2,7 +2,7 @@
 //! fixed pool of threads. Both run the same connection loop.
 
 use super::handler::{Connection, Next};
-use super::{Limits, is_per_connection};
+use super::{Limits, pause_after};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -17,25 +17,17 @@ use super::{LINGER_BYTES, LINGER_TIME};
 pub fn serve_connection(stream: TcpStream, limits: Limits) -> io::Result<()> {
     let mut connection = Connection::new(limits, Instant::now());
     let (mut buf, mut out) = ([0; 4096], Vec::new());
-    // A client that does not read its responses must not hold us for ever.
-    stream.set_write_timeout(Some(limits.head_timeout))?;
     loop {
-        let left = connection
-            .deadline()
-            .saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        let Some(n) = read_by(&stream, &mut buf, connection.deadline())? else {
             return Ok(()); // idle too long, or stalled mid-request
-        }
-        stream.set_read_timeout(Some(left))?;
-        let n = match (&stream).read(&mut buf) {
-            Ok(0) => return Ok(()), // the client hung up
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if is_timeout(&e) => return Ok(()),
-            Err(e) => return Err(e),
         };
+        if n == 0 {
+            return Ok(()); // the client hung up
+        }
         let next = connection.receive(&buf[..n], Instant::now(), &mut out);
-        (&stream).write_all(&out)?;
+        // A client that does not read its responses must not hold us for
+        // ever: all of them must be written within `head_timeout`.
+        write_all_by(&stream, &out, Instant::now() + limits.head_timeout)?;
         out.clear();
         if next == Next::Close {
             return close(stream);
@@ -44,20 +36,70 @@ pub fn serve_connection(stream: TcpStream, limits: Limits) -> io::Result<()> {
 }
 // ANCHOR_END: blocking_connection
 
+/// One read that gives up at `deadline`: `Ok(None)` if it passed first.
+/// The socket's read timeout is set to the time left before each read, so
+/// a client that sends a byte now and then cannot push the deadline back.
+fn read_by(
+    mut stream: &TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> io::Result<Option<usize>> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(buf) {
+            Ok(n) => return Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes all of `bytes` by `deadline`, whatever the number of `write`
+/// calls it takes: the same bound as tokio's `timeout(.., write_all(..))`
+/// in `tasks.rs`, where a socket's write timeout alone would bound each
+/// call and let a client that reads a little now and then hold us.
+fn write_all_by(
+    mut stream: &TcpStream,
+    mut bytes: &[u8],
+    deadline: Instant,
+) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) => return Err(io::ErrorKind::TimedOut.into()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Closes after a response without losing it: had the client's unread
 /// bytes still been queued when the socket closed, the kernel would send a
 /// reset, which can discard the response before the client reads it. So
 /// we end our side, then read and drop what the client still sends, until
-/// it closes too or `LINGER` (time and bytes) runs out.
-fn close(mut stream: TcpStream) -> io::Result<()> {
+/// it closes too, `LINGER_BYTES` have come, or `LINGER_TIME` has passed
+/// since the close began (one deadline for all the reads, as in `tasks.rs`).
+fn close(stream: TcpStream) -> io::Result<()> {
     stream.shutdown(Shutdown::Write)?;
-    stream.set_read_timeout(Some(LINGER_TIME))?;
+    let deadline = Instant::now() + LINGER_TIME;
     let mut buf = [0; 4096];
     let mut dropped = 0;
     while dropped < LINGER_BYTES {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => dropped += n,
+        match read_by(&stream, &mut buf, deadline) {
+            Ok(Some(0) | None) | Err(_) => break,
+            Ok(Some(n)) => dropped += n,
         }
     }
     Ok(())
@@ -74,16 +116,22 @@ fn is_timeout(error: &io::Error) -> bool {
 // ANCHOR: thread_per_connection
 /// Accepts for ever and gives each connection a new OS thread, which
 /// lives exactly as long as the connection.
-pub fn thread_per_connection(listener: TcpListener, limits: Limits) -> io::Result<()> {
+pub fn thread_per_connection(
+    listener: TcpListener,
+    limits: Limits,
+) -> io::Result<()> {
     loop {
         let stream = match listener.accept() {
             Ok((stream, _)) => stream,
-            Err(e) if is_per_connection(&e) => continue,
-            Err(e) => return Err(e),
+            Err(e) => {
+                thread::sleep(pause_after(e)?); // see `pause_after`
+                continue;
+            }
         };
         // If the kernel refuses another thread, this connection is dropped
         // (closed) and the server goes on with the ones it has.
-        let spawned = thread::Builder::new().spawn(move || serve_connection(stream, limits));
+        let spawned =
+            thread::Builder::new().spawn(move || serve_connection(stream, limits));
         if let Err(e) = spawned {
             eprintln!("thread per connection: cannot spawn: {e}");
         }
@@ -95,7 +143,11 @@ pub fn thread_per_connection(listener: TcpListener, limits: Limits) -> io::Resul
 /// Starts `threads` threads that each take the next connection from the
 /// shared listener and serve it to its end. While all of them are inside
 /// a connection, newer connections wait in the kernel's accept queue.
-pub fn pool(listener: TcpListener, threads: usize, limits: Limits) -> io::Result<()> {
+pub fn pool(
+    listener: TcpListener,
+    threads: usize,
+    limits: Limits,
+) -> io::Result<()> {
     let listener = Arc::new(listener);
     let workers: Vec<_> = (0..threads.max(1))
         .map(|_| {
@@ -106,8 +158,7 @@ pub fn pool(listener: TcpListener, threads: usize, limits: Limits) -> io::Result
                         Ok((stream, _)) => {
                             let _ = serve_connection(stream, limits);
                         }
-                        Err(e) if is_per_connection(&e) => continue,
-                        Err(e) => return Err(e),
+                        Err(e) => thread::sleep(pause_after(e)?),
                     }
                 }
             })

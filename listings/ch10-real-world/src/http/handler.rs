@@ -13,8 +13,31 @@ pub enum Head {
     Complete { len: usize, keep_alive: bool },
     /// No end of head yet, and not over the limit: wait for more bytes.
     Partial,
-    /// Malformed, not a GET, carrying a body, or over the limit.
-    Bad,
+    /// Refused with `status`; the connection then closes.
+    Rejected(Status),
+}
+
+/// Why a request head is refused, each with its response (RFC 9110 §15).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Status {
+    /// `400`: malformed, over the limit, carrying a body, or HTTP/1.1
+    /// without exactly one `Host` header (RFC 9112 §3.2).
+    BadRequest,
+    /// `501`: a well-formed method other than `GET` (RFC 9110 §15.6.2).
+    NotImplemented,
+    /// `505`: a well-formed version other than 1.0 and 1.1 (§15.6.6).
+    VersionNotSupported,
+}
+
+impl Status {
+    /// The whole response, which asks the client to close.
+    pub fn response(self) -> &'static [u8] {
+        match self {
+            Status::BadRequest => BAD_REQUEST,
+            Status::NotImplemented => NOT_IMPLEMENTED,
+            Status::VersionNotSupported => VERSION_NOT_SUPPORTED,
+        }
+    }
 }
 
 /// What a connection does after the bytes just received.
@@ -39,50 +62,61 @@ Content-Length: 13\r\nConnection: keep-alive\r\n\r\nhello, world\n";
 pub const OK_CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
 Content-Length: 13\r\nConnection: close\r\n\r\nhello, world\n";
 
-/// The response to a bad request; the connection then closes.
+/// The responses to a refused request; the connection then closes.
 pub const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+pub const NOT_IMPLEMENTED: &[u8] = b"HTTP/1.1 501 Not Implemented\r\n\
+Content-Length: 0\r\nConnection: close\r\n\r\n";
+pub const VERSION_NOT_SUPPORTED: &[u8] =
+    b"HTTP/1.1 505 HTTP Version Not Supported\r\n\
+Content-Length: 0\r\nConnection: close\r\n\r\n";
 
 // ANCHOR: parse_head
 /// Judges the request head at the start of `buf`, which holds what the
 /// client has sent so far. Never panics: every branch returns a verdict.
 pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
+    use Status::*;
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         // No end yet: wait, unless the head is already too long to accept.
         return if buf.len() > max_head {
-            Head::Bad
+            Head::Rejected(BadRequest)
         } else {
             Head::Partial
         };
     };
-    if end + 4 > max_head {
-        return Head::Bad;
-    }
     let Ok(head) = std::str::from_utf8(&buf[..end]) else {
-        return Head::Bad;
+        return Head::Rejected(BadRequest);
     };
     let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (Some("GET"), Some(target), Some(version), None) =
+    let mut parts = lines.next().unwrap_or_default().split(' ');
+    let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Head::Bad;
+        return Head::Rejected(BadRequest);
     };
+    let bad_target =
+        !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control());
+    if end + 4 > max_head || !is_token(method) || bad_target {
+        return Head::Rejected(BadRequest);
+    }
     let http_11 = match version {
         "HTTP/1.1" => true,
         "HTTP/1.0" => false,
-        _ => return Head::Bad,
+        _ if is_http_version(version) => return Head::Rejected(VersionNotSupported),
+        _ => return Head::Rejected(BadRequest),
     };
-    if !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control()) {
-        return Head::Bad;
+    if method != "GET" {
+        return Head::Rejected(NotImplemented);
     }
-    let Some((close, keep)) = connection_options(lines) else {
-        return Head::Bad;
+    let Some(headers) = read_headers(lines) else {
+        return Head::Rejected(BadRequest);
     };
+    if headers.hosts > 1 || (http_11 && headers.hosts == 0) {
+        return Head::Rejected(BadRequest);
+    }
     // HTTP/1.1 keeps the connection open unless told to close; 1.0 closes
     // unless asked to keep it open.
-    let keep_alive = !close && (http_11 || keep);
+    let keep_alive = !headers.close && (http_11 || headers.keep_alive);
     Head::Complete {
         len: end + 4,
         keep_alive,
@@ -90,28 +124,56 @@ pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
 }
 // ANCHOR_END: parse_head
 
-/// Reads the header lines: whether a `Connection` header says `close` and
-/// whether it says `keep-alive`; `None` for a malformed line or a body.
-fn connection_options<'a>(lines: impl Iterator<Item = &'a str>) -> Option<(bool, bool)> {
-    let (mut close, mut keep) = (false, false);
+/// What the header lines say that the server acts on.
+struct Headers {
+    /// A `Connection` header says `close`.
+    close: bool,
+    /// A `Connection` header says `keep-alive`.
+    keep_alive: bool,
+    /// How many `Host` header lines there are.
+    hosts: usize,
+}
+
+/// Reads the header lines; `None` for a malformed line or a body.
+fn read_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Headers> {
+    let mut headers = Headers {
+        close: false,
+        keep_alive: false,
+        hosts: 0,
+    };
     for line in lines {
         let (name, value) = line.split_once(':')?;
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
+        if !is_token(name) {
             return None;
         }
         let value = value.trim();
         if name.eq_ignore_ascii_case("connection") {
             for option in value.split(',').map(str::trim) {
-                close |= option.eq_ignore_ascii_case("close");
-                keep |= option.eq_ignore_ascii_case("keep-alive");
+                headers.close |= option.eq_ignore_ascii_case("close");
+                headers.keep_alive |= option.eq_ignore_ascii_case("keep-alive");
             }
+        } else if name.eq_ignore_ascii_case("host") {
+            headers.hosts += 1;
         } else if name.eq_ignore_ascii_case("transfer-encoding")
             || (name.eq_ignore_ascii_case("content-length") && value != "0")
         {
             return None; // a GET with a body: not served here
         }
     }
-    Some((close, keep))
+    Some(headers)
+}
+
+/// `HTTP/` and a digit, a dot and a digit (RFC 9112 §2.3).
+fn is_http_version(version: &str) -> bool {
+    matches!(
+        version.strip_prefix("HTTP/").map(str::as_bytes),
+        Some([major, b'.', minor]) if major.is_ascii_digit() && minor.is_ascii_digit()
+    )
+}
+
+/// A method or header name: one or more token characters (RFC 9110 §5.6.2).
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_byte)
 }
 
 /// The characters RFC 9110 allows in a header name.
@@ -134,7 +196,12 @@ impl Connection {
     /// Takes the bytes just read, appends to `out` the response to every
     /// request they complete, in order (pipelined requests included), and
     /// says what to do next.
-    pub fn receive(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<u8>) -> Next {
+    pub fn receive(
+        &mut self,
+        bytes: &[u8],
+        now: Instant,
+        out: &mut Vec<u8>,
+    ) -> Next {
         let was_mid_request = !self.pending.is_empty();
         let mut answered = false;
         self.pending.extend_from_slice(bytes);
@@ -161,8 +228,8 @@ impl Connection {
                     }
                     return Next::AwaitRestOfHead;
                 }
-                Head::Bad => {
-                    out.extend_from_slice(BAD_REQUEST);
+                Head::Rejected(status) => {
+                    out.extend_from_slice(status.response());
                     return Next::Close;
                 }
             }
@@ -220,7 +287,8 @@ mod tests {
         for cut in 0..get.len() {
             assert_eq!(parse_head(&get[..cut], MAX), Head::Partial, "cut at {cut}");
         }
-        let close = b"GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n";
+        let close =
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Close\r\n\r\n";
         assert!(matches!(
             parse_head(close, MAX),
             Head::Complete {
@@ -236,8 +304,45 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(parse_head(&[b'a'; MAX + 1], MAX), Head::Bad);
-        assert_eq!(parse_head(b"GET  / HTTP/1.1\r\n\r\n", MAX), Head::Bad);
+        let bad = Head::Rejected(Status::BadRequest);
+        assert_eq!(parse_head(&[b'a'; MAX + 1], MAX), bad);
+        assert_eq!(parse_head(b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", MAX), bad);
+    }
+
+    /// RFC 9110 §15.6.2 and §15.6.6, RFC 9112 §3.2: a method the server
+    /// does not implement, a version it does not speak, and an HTTP/1.1
+    /// request with no `Host` or with two.
+    #[test]
+    fn parse_head_answers_501_505_and_400_for_a_missing_host() {
+        let status = |head: &[u8]| match parse_head(head, MAX) {
+            Head::Rejected(status) => Some(status),
+            _ => None,
+        };
+        use Status::*;
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Some(NotImplemented)
+        );
+        assert_eq!(status(b"HEAD / HTTP/1.0\r\n\r\n"), Some(NotImplemented));
+        assert_eq!(
+            status(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"),
+            Some(VersionNotSupported)
+        );
+        assert_eq!(status(b"GET / HTTP/0.9\r\n\r\n"), Some(VersionNotSupported));
+        assert_eq!(status(b"GET / HTTP/1.1\r\n\r\n"), Some(BadRequest));
+        let two_hosts = b"GET / HTTP/1.1\r\nHost: x\r\nhost: y\r\n\r\n";
+        assert_eq!(status(two_hosts), Some(BadRequest));
+        // Not well-formed at all: 400, not 501 or 505.
+        assert_eq!(
+            status(b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Some(BadRequest)
+        );
+        assert_eq!(
+            status(b"GET / HTTP/1.10\r\nHost: x\r\n\r\n"),
+            Some(BadRequest)
+        );
+        assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), None); // 1.0 needs no Host
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHOST: x\r\n\r\n"), None);
     }
 
     /// Random buffers, and every cut of them, from a fixed seed: half are
@@ -285,7 +390,7 @@ mod tests {
         let now = Instant::now();
         let mut connection = Connection::new(limits(), now);
         let mut out = Vec::new();
-        let two = b"GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c";
+        let two = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c";
         assert_eq!(
             connection.receive(two, now, &mut out),
             Next::AwaitRestOfHead
@@ -293,7 +398,7 @@ mod tests {
         assert_eq!(out, [OK_KEEP_ALIVE, OK_KEEP_ALIVE].concat());
         out.clear();
         assert_eq!(
-            connection.receive(b" HTTP/9\r\n\r\nGET", now, &mut out),
+            connection.receive(b" HTTP/9\r\nHost: x\r\n\r\nGET", now, &mut out),
             Next::Close
         );
         assert_eq!(out, BAD_REQUEST);
@@ -311,11 +416,15 @@ mod tests {
         assert_eq!(connection.deadline(), start + l.idle_timeout);
         connection.receive(b"GET / HT", start, &mut out);
         assert_eq!(connection.deadline(), start + l.head_timeout);
-        connection.receive(b"TP/1.1\r\n", later, &mut out);
+        connection.receive(b"TP/1.1\r\nHost: x\r\n", later, &mut out);
         assert_eq!(connection.deadline(), start + l.head_timeout);
         connection.receive(b"\r\n", later, &mut out);
         assert_eq!(connection.deadline(), later + l.idle_timeout);
-        connection.receive(b"GET /next HTTP/1.1\r\n\r\nGET", later, &mut out);
+        connection.receive(
+            b"GET /next HTTP/1.1\r\nHost: x\r\n\r\nGET",
+            later,
+            &mut out,
+        );
         assert_eq!(connection.deadline(), later + l.head_timeout);
     }
 }

@@ -71,22 +71,25 @@ pub struct Limits {
     /// A request head longer than this gets `400 Bad Request`.
     pub max_head: usize,
     /// Once a request has begun, its whole head must arrive within this;
-    /// a client that stalls mid-request is closed.
+    /// a client that stalls mid-request is closed. The responses to what
+    /// one read brought must also be written within this.
     pub head_timeout: Duration,
     /// How long a keep-alive connection may stay silent between requests.
     /// Long, so that a load test can hold many idle connections open.
     pub idle_timeout: Duration,
 }
 
+// ANCHOR: limits
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_head: 8 * 1024,
-            head_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(300),
+            max_head: 8 * 1024,                     // bytes
+            head_timeout: Duration::from_secs(5),   // from a request's first byte
+            idle_timeout: Duration::from_secs(300), // between requests
         }
     }
 }
+// ANCHOR_END: limits
 
 /// Serves `listener` (already bound to 127.0.0.1) with `model` until the
 /// process exits or accept fails; never returns `Ok` under normal operation.
@@ -95,9 +98,15 @@ pub fn serve(model: Model, listener: TcpListener) -> io::Result<()> {
 }
 
 /// [`serve`], with limits of your own.
-pub fn serve_with_limits(model: Model, listener: TcpListener, limits: Limits) -> io::Result<()> {
+pub fn serve_with_limits(
+    model: Model,
+    listener: TcpListener,
+    limits: Limits,
+) -> io::Result<()> {
     match model {
-        Model::ThreadPerConnection => blocking::thread_per_connection(listener, limits),
+        Model::ThreadPerConnection => {
+            blocking::thread_per_connection(listener, limits)
+        }
         Model::Pool { threads } => blocking::pool(listener, threads, limits),
         Model::TokioMultiThread => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -114,18 +123,64 @@ pub fn serve_with_limits(model: Model, listener: TcpListener, limits: Limits) ->
     }
 }
 
-/// After a response that closes the connection, how long and how much the
-/// server reads and drops before it closes (see `blocking::close`).
+/// After a response that closes the connection, how long in total and how
+/// much the server reads and drops before it closes (see `blocking::close`).
 const LINGER_TIME: Duration = Duration::from_millis(500);
 const LINGER_BYTES: usize = 64 * 1024;
 
-/// Whether an accept error concerns only the connection being accepted
-/// (the client gave up first), so the server should go on accepting.
-fn is_per_connection(error: &io::Error) -> bool {
-    matches!(
+/// How long an accept loop sleeps when the process or the kernel is out of
+/// file descriptors or memory, before it tries again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Linux's numbers for the errors that make an accept loop back off
+/// (`include/uapi/asm-generic/errno-base.h`, `errno.h`); std has no
+/// `ErrorKind` for the first two.
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
+const ENOBUFS: i32 = 105;
+const ENOMEM: i32 = 12;
+
+/// What an accept loop does after `accept` failed with `error`: how long
+/// to pause before it accepts again, or the error that ends the server.
+///
+/// - The client gave up first (the connection was aborted or reset) or a
+///   signal came: no pause, accept the next connection.
+/// - Out of file descriptors (`EMFILE` for the process, `ENFILE` for the
+///   system) or memory (`ENOBUFS`, `ENOMEM`): the connection stays in the
+///   accept queue, and open connections free what it needs as they close,
+///   so pause [`ACCEPT_BACKOFF`] (not spin, not exit) and try again.
+/// - Anything else means the listener itself is broken: return it.
+fn pause_after(error: io::Error) -> io::Result<Duration> {
+    use io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
+    if matches!(
         error.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
+        ConnectionAborted | ConnectionReset | Interrupted
+    ) {
+        return Ok(Duration::ZERO);
+    }
+    match error.raw_os_error() {
+        Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => Ok(ACCEPT_BACKOFF),
+        _ => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_are_retried_backed_off_or_fatal() {
+        let os = io::Error::from_raw_os_error;
+        const ECONNABORTED: i32 = 103;
+        const EBADF: i32 = 9;
+        const EINVAL: i32 = 22;
+        assert_eq!(pause_after(os(ECONNABORTED)).unwrap(), Duration::ZERO);
+        for code in [EMFILE, ENFILE, ENOBUFS, ENOMEM] {
+            assert_eq!(pause_after(os(code)).unwrap(), ACCEPT_BACKOFF, "{code}");
+        }
+        for code in [EBADF, EINVAL] {
+            let error = pause_after(os(code)).unwrap_err();
+            assert_eq!(error.raw_os_error(), Some(code));
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The tokio server: a task per connection, on whichever runtime runs it.
 
 use super::handler::{Connection, Next};
-use super::{LINGER_BYTES, LINGER_TIME, Limits, is_per_connection};
+use super::{LINGER_BYTES, LINGER_TIME, Limits, pause_after};
 use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,8 +21,7 @@ pub async fn task_per_connection(
             Ok((stream, _)) => {
                 tokio::spawn(serve_connection(stream, limits));
             }
-            Err(e) if is_per_connection(&e) => continue,
-            Err(e) => return Err(e),
+            Err(e) => tokio::time::sleep(pause_after(e)?).await, // see `pause_after`
         }
     }
 }
@@ -31,18 +30,23 @@ pub async fn task_per_connection(
 // ANCHOR: task_connection
 /// The blocking loop again, with `.await` where it blocked and a timer
 /// where it set a socket timeout. While it waits, its thread runs others.
-pub async fn serve_connection(mut stream: TcpStream, limits: Limits) -> io::Result<()> {
+pub async fn serve_connection(
+    mut stream: TcpStream,
+    limits: Limits,
+) -> io::Result<()> {
     let mut connection = Connection::new(limits, std::time::Instant::now());
     let (mut buf, mut out) = ([0; 4096], Vec::new());
     loop {
         let deadline = Instant::from_std(connection.deadline());
         let n = match timeout_at(deadline, stream.read(&mut buf)).await {
-            Err(_) => return Ok(()),    // idle too long, or stalled mid-request
+            Err(_) => return Ok(()), // idle too long, or stalled mid-request
             Ok(Ok(0)) => return Ok(()), // the client hung up
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return Err(e),
         };
-        let next = connection.receive(&buf[..n], std::time::Instant::now(), &mut out);
+        let next =
+            connection.receive(&buf[..n], std::time::Instant::now(), &mut out);
+        // All the responses must be written within `head_timeout`.
         timeout(limits.head_timeout, stream.write_all(&out)).await??;
         out.clear();
         if next == Next::Close {
@@ -54,7 +58,7 @@ pub async fn serve_connection(mut stream: TcpStream, limits: Limits) -> io::Resu
 
 /// As `blocking::close`: end our side, then drop what the client still
 /// sends, so that the kernel does not reset the connection under the
-/// response.
+/// response; `LINGER_TIME` bounds all the reads together.
 async fn close(mut stream: TcpStream) -> io::Result<()> {
     stream.shutdown().await?;
     let mut buf = [0; 4096];
