@@ -463,3 +463,16 @@ fn registry_problems_are_reported_once_before_the_markers_they_break() {
         "error: src/ch.md:1: {{#ratio spawn-cost}}: needs measurements/claims.toml, which has the problems listed first"
     );
 }
+
+#[test]
+fn a_missing_parameter_lists_the_same_name_at_its_other_parameters_first() {
+    let errors = expand_one("{{#measured scale/tasks/7}}\n").unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].ends_with(
+            "its source has: scale/tasks/1, scale/tasks/10, scale/tasks/100, \
+             scale/tasks/1000, scale/tasks/10000, scale/tasks/100000"
+        ),
+        "{errors:?}"
+    );
+}

@@ -32,7 +32,8 @@ const REPLY_WAIT: Duration = Duration::from_secs(5);
 const STALL_BOUND: Duration = Duration::from_millis(2500);
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-const GET_CLOSE: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+const GET_CLOSE: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
 /// Starts `model` on a fresh port, on a thread the test never joins: the
 /// server lives until the test process ends.
@@ -149,22 +150,28 @@ fn assert_rejected_then_close(stream: &mut TcpStream, status: &str) {
 /// `busy` requests while all of them are still open. A server that serves
 /// one connection to its end before it accepts the next answers the first
 /// idle connection and then waits on it: the second never gets its reply.
-fn serves_one_while_others_idle(addr: SocketAddr, idle: usize, busy: usize) -> Result<(), String> {
+fn serves_one_while_others_idle(
+    addr: SocketAddr,
+    idle: usize,
+    busy: usize,
+) -> Result<(), String> {
     let mut open = Vec::new();
     for i in 0..idle {
         let mut stream = connect(addr);
         stream
             .write_all(GET)
             .map_err(|e| format!("idle {i}: {e}"))?;
-        let reply = read_response(&mut stream).map_err(|e| format!("idle {i}: no reply: {e}"))?;
+        let reply = read_response(&mut stream)
+            .map_err(|e| format!("idle {i}: no reply: {e}"))?;
         assert_hello(&reply);
         open.push(stream);
     }
     let mut stream = connect(addr);
     for request in 0..busy {
         stream.write_all(GET).map_err(|e| format!("busy: {e}"))?;
-        let reply = read_response(&mut stream)
-            .map_err(|e| format!("busy, request {request}: no reply while {idle} open: {e}"))?;
+        let reply = read_response(&mut stream).map_err(|e| {
+            format!("busy, request {request}: no reply while {idle} open: {e}")
+        })?;
         assert_hello(&reply);
     }
     drop(open); // only now: every idle connection stayed open to the end
@@ -294,8 +301,13 @@ fn fuzz(model: Model) {
         {
             let status = reply.get(..12).unwrap_or_default();
             assert!(
-                [&b"HTTP/1.1 200"[..], b"HTTP/1.1 400", b"HTTP/1.1 501", b"HTTP/1.1 505"]
-                    .contains(&status),
+                [
+                    &b"HTTP/1.1 200"[..],
+                    b"HTTP/1.1 400",
+                    b"HTTP/1.1 501",
+                    b"HTTP/1.1 505"
+                ]
+                .contains(&status),
                 "case {case}: {:?} got {:?}",
                 String::from_utf8_lossy(&input),
                 String::from_utf8_lossy(reply)

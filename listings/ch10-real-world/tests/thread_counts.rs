@@ -104,7 +104,8 @@ fn threads_before_and_after(model: &str) -> (usize, usize) {
     let server = Server::start(model);
     let _first = server.open_idle();
     let before = server.settled_threads();
-    let _open: Vec<TcpStream> = (0..CONNECTIONS).map(|_| server.open_idle()).collect();
+    let _open: Vec<TcpStream> =
+        (0..CONNECTIONS).map(|_| server.open_idle()).collect();
     (before, server.settled_threads())
 }
 
@@ -183,7 +184,10 @@ fn serves_every_client_past_its_file_limit(model: &str) -> usize {
         }
     }
     let mut server = server;
-    assert!(server.child.try_wait().unwrap().is_none(), "the server exited");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server exited"
+    );
     let after = server.settled_threads();
     assert_eq!(after, before, "{before} threads before, {after} after");
     before

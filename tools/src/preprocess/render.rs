@@ -111,18 +111,38 @@ impl Data {
         let measurements = self.measurements()?;
         let Some(value) = measurements.values.get(id) else {
             let source = id.split('/').next().unwrap_or_default();
+            let of_source = |k: &&String| k.split('/').next() == Some(source);
             let siblings: Vec<&str> = measurements
                 .values
                 .keys()
-                .filter(|k| k.split('/').next() == Some(source))
+                .filter(of_source)
                 .map(String::as_str)
                 .collect();
+            // The same name at other parameters first: a source may have
+            // hundreds of ids, and a list that long hides the near miss.
+            let name: String = id.split('/').take(2).collect::<Vec<_>>().join("/");
+            let same_name: Vec<&str> = siblings
+                .iter()
+                .copied()
+                .filter(|k| k.starts_with(&format!("{name}/")))
+                .collect();
+            let shown = if same_name.is_empty() {
+                &siblings
+            } else {
+                &same_name
+            };
+            const MOST: usize = 12;
+            let more = match shown.len().saturating_sub(MOST) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
             let hint = if siblings.is_empty() {
                 format!(
                     "measure source `{source}` (`booktools measure --source {source}`)"
                 )
             } else {
-                format!("its source has: {}", siblings.join(", "))
+                let listed = shown[..shown.len().min(MOST)].join(", ");
+                format!("its source has: {listed}{more}")
             };
             return Err(format!(
                 "no measurement `{id}` in {}: {hint}",

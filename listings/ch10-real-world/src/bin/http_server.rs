@@ -13,8 +13,10 @@ use std::process::exit;
 use std::thread;
 use std::time::Duration;
 
+// ANCHOR: watchdog
 /// The longest a run may last, whoever started it.
 const WATCHDOG: Duration = Duration::from_secs(300);
+// ANCHOR_END: watchdog
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,7 +26,9 @@ fn main() {
         _ => (None, None),
     };
     let (Some(model), Some(port)) = (model, port) else {
-        eprintln!("usage: http_server thread|pool|pool:N|tokio|tokio_current_thread [PORT]");
+        eprintln!(
+            "usage: http_server thread|pool|pool:N|tokio|tokio_current_thread [PORT]"
+        );
         exit(2);
     };
     if let Err(e) = run(model, port) {

@@ -43,7 +43,9 @@ fn os_thread_id() -> io::Result<OsThread> {
 /// servers call this same function; they differ only in how they wait.
 fn respond(request: &str) -> String {
     match request.trim_end().strip_prefix("GET /hello/") {
-        Some(name) if !name.is_empty() && !name.contains(' ') => format!("200 hello, {name}\n"),
+        Some(name) if !name.is_empty() && !name.contains(' ') => {
+            format!("200 hello, {name}\n")
+        }
         _ => "404 not found\n".to_string(),
     }
 }
@@ -137,7 +139,10 @@ const ROUNDS: usize = 2;
 /// and returns an error. (One request per connection, each connection
 /// closed after its reply, would not catch such a server: it would reach
 /// each waiting connection in turn.)
-fn ask_in_two_rounds(addr: SocketAddr, names: &[String]) -> io::Result<Vec<Vec<String>>> {
+fn ask_in_two_rounds(
+    addr: SocketAddr,
+    names: &[String],
+) -> io::Result<Vec<Vec<String>>> {
     let mut connections = Vec::new();
     for _ in names {
         let stream = std::net::TcpStream::connect(addr)?;
@@ -352,7 +357,8 @@ mod tests {
     /// is the test's own.
     #[test]
     fn on_a_current_thread_runtime_one_thread_serves_every_connection() {
-        let (runtime, started) = recording_threads(tokio::runtime::Builder::new_current_thread());
+        let (runtime, started) =
+            recording_threads(tokio::runtime::Builder::new_current_thread());
         let (replies, threads) = runtime.block_on(run_task_server(CLIENTS)).unwrap();
         assert_eq!(replies, expected(CLIENTS));
         assert_eq!(threads, vec![os_thread_id().unwrap(); CLIENTS]);
@@ -369,16 +375,21 @@ mod tests {
         const ATTEMPTS: usize = 50;
         let test = "on_a_multi_thread_runtime_the_workers_serve_the_connections";
         if book_skip::cpus() < 2 {
-            return book_skip::skip!(test, "needs 2 CPUs to see several workers serve");
+            return book_skip::skip!(
+                test,
+                "needs 2 CPUs to see several workers serve"
+            );
         }
-        let (runtime, started) = recording_threads(tokio::runtime::Builder::new_multi_thread());
+        let (runtime, started) =
+            recording_threads(tokio::runtime::Builder::new_multi_thread());
         if runtime.metrics().num_workers() < 2 {
             return book_skip::skip!(test, "the runtime has a single worker");
         }
         let caller = os_thread_id().unwrap();
         let mut most = 0;
         for _ in 0..ATTEMPTS {
-            let (replies, threads) = runtime.block_on(run_task_server(CLIENTS)).unwrap();
+            let (replies, threads) =
+                runtime.block_on(run_task_server(CLIENTS)).unwrap();
             assert_eq!(replies, expected(CLIENTS));
             assert!(!threads.contains(&caller), "{threads:?}");
             let workers = started.lock().unwrap().clone();
@@ -405,7 +416,7 @@ mod tests {
     }
 
     #[test]
-    fn tokio_main_builds_a_multi_thread_runtime_with_a_worker_per_core() {
+    fn tokio_main_builds_a_multi_thread_runtime_with_a_worker_per_available_cpu() {
         assert_eq!(
             default_runtime(),
             (RuntimeFlavor::MultiThread, default_workers())
