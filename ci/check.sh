@@ -51,6 +51,9 @@ cargo run --quiet --locked -p booktools -- check-inventory --complete --skipped 
 step "include discipline"
 cargo run --quiet --locked -p booktools -- check-includes
 
+step "exercises: 2 to 4 questions a chapter, every answer citing a checked output, test or figure"
+cargo run --quiet --locked -p booktools -- check-exercises
+
 step "no figure typed into the prose"
 cargo run --quiet --locked -p booktools -- check-figures
 

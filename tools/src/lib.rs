@@ -7,6 +7,7 @@
 //! | --- | --- |
 //! | `check-includes` | [`includes`] |
 //! | `check-inventory` | [`inventory`], with [`test_catalog`] and [`skips`] |
+//! | `check-exercises` | [`exercises`], with [`test_catalog`] |
 //! | `check-figures`, `check-wording` | [`figures`], [`wording`] |
 //! | `measure` | [`measure`], with [`criterion_results`] and [`provenance`] |
 //! | `check-claims`, `check-thresholds` | [`check_claims`], [`thresholds`] |
@@ -24,6 +25,7 @@ pub mod chart;
 pub mod check_claims;
 pub mod claims;
 pub mod criterion_results;
+pub mod exercises;
 pub mod figures;
 pub mod files;
 pub mod includes;

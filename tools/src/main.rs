@@ -26,8 +26,8 @@ Exit codes, the same for every command:
   2  usage or I/O error: a bad argument, or a file the command needs is
      missing, unreadable or malformed (it could not check)
 
-measure, check-claims, check-thresholds, noise, soak, outputs and
-check-inventory run from the repository root.";
+measure, check-claims, check-thresholds, noise, soak, outputs,
+check-inventory and check-exercises run from the repository root.";
 
 /// Exit code 1: problems found (already printed).
 const PROBLEMS_FOUND: u8 = 1;
@@ -70,6 +70,14 @@ enum Command {
         #[arg(long, value_name = "LOG")]
         skipped: Option<PathBuf>,
     },
+    /// Check that each `## Exercises` section asks 2 to 4 questions whose
+    /// answers cite evidence
+    ///
+    /// Each answer, in `<details><summary>Answer</summary>`, includes a
+    /// listing's output file, names a test (`package/target::path`) that
+    /// exists and is not ignored (builds the tests with `cargo test
+    /// --no-run`), or shows a `{{#measured}}`/`{{#claim}}` figure.
+    CheckExercises,
     /// Fail on a measured-looking figure typed into the prose
     ///
     /// A number with a unit of time, size or ratio in src/*.md or an
@@ -182,6 +190,9 @@ fn main() -> ExitCode {
                 "check-inventory",
                 booktools::inventory::run(".".as_ref(), &options),
             )
+        }
+        Command::CheckExercises => {
+            outcome("check-exercises", booktools::exercises::run(".".as_ref()))
         }
         Command::CheckFigures { root } => {
             outcome("check-figures", booktools::figures::run(&root))

@@ -359,6 +359,21 @@ pub fn directives(text: &str) -> Vec<Directive<'_>> {
     found
 }
 
+// -------------------------------------------------------------- code spans
+
+/// The inline code spans of `markdown` (`` `x` ``, outside code blocks), each
+/// with its 1-based line.
+pub fn code_spans(markdown: &str) -> Vec<(String, usize)> {
+    let lines = Lines::new(markdown);
+    parser(markdown, false)
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Code(code) => Some((code.to_string(), lines.line(range.start))),
+            _ => None,
+        })
+        .collect()
+}
+
 // ------------------------------------------------------------------- prose
 
 /// Stands in for what is not prose (code spans, markers, inline HTML), so a

@@ -127,7 +127,9 @@ impl TestCatalog {
         problems
     }
 
-    fn find(&self, id: &TestId<'_>) -> Result<(), String> {
+    /// `Ok` when `id` names a test that exists and is not `#[ignore]`d;
+    /// else why not, with the tests beside it (also used by `check-exercises`).
+    pub fn find(&self, id: &TestId<'_>) -> Result<(), String> {
         let key = (id.package.to_string(), id.target.to_string());
         let Some(target) = self.targets.get(&key) else {
             let in_package: Vec<&str> = self

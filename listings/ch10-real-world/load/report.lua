@@ -1,6 +1,9 @@
 -- wrk's done() hook: prints one machine-readable line that load_probe reads.
 -- wrk's SCRIPTING file: "Duration and latency are microsecond values and
 -- rate is measured in requests per second"; latency:percentile(p) takes p in %.
+-- The latency histogram wrk hands to done() is already corrected for
+-- coordinated omission (wg/wrk 4.1.0 src/wrk.c:168-171, src/stats.c:33) and
+-- holds only answers faster than --timeout (src/wrk.c:91, 344-345).
 -- ANCHOR: done
 function done(summary, latency, requests)
   local e = summary.errors

@@ -106,7 +106,8 @@ fn long_job(report: impl Fn(u32)) -> Span {
 fn loop_with_worker_thread() -> (Seen, Span) {
     let mut seen = Seen::start();
     let (progress, reports) = mpsc::channel();
-    let worker = thread::spawn(move || long_job(|step| progress.send(step).unwrap()));
+    let worker =
+        thread::spawn(move || long_job(|step| progress.send(step).unwrap()));
     // Bounded by the job: the loop ends when the worker has.
     while !worker.is_finished() {
         seen.handle_input();
@@ -150,7 +151,9 @@ where
 // ANCHOR: placements
 /// (b) The job on tokio's blocking pool: another OS thread does it.
 fn job_in_spawn_blocking(progress: UnboundedSender<u32>) -> JoinHandle<Span> {
-    tokio::task::spawn_blocking(move || long_job(|step| progress.send(step).unwrap()))
+    tokio::task::spawn_blocking(move || {
+        long_job(|step| progress.send(step).unwrap())
+    })
 }
 
 /// (c) The job in an ordinary task: it runs on the loop's own thread.
@@ -317,7 +320,8 @@ mod tests {
     /// job in a plain task, where nothing preempts it, freezes the loop.
     #[test]
     fn on_one_cpu_the_kernel_preempts_a_busy_worker_thread_for_the_loop() {
-        let test = "on_one_cpu_the_kernel_preempts_a_busy_worker_thread_for_the_loop";
+        let test =
+            "on_one_cpu_the_kernel_preempts_a_busy_worker_thread_for_the_loop";
         if std::env::var_os(PINNED).is_none() {
             let child = std::process::Command::new("taskset")
                 .args(["-c", &first_allowed_cpu()])
@@ -327,7 +331,10 @@ mod tests {
                 .output();
             let child = match child {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return book_skip::skip!(test, "taskset (util-linux) is not installed");
+                    return book_skip::skip!(
+                        test,
+                        "taskset (util-linux) is not installed"
+                    );
                 }
                 other => other.unwrap(),
             };

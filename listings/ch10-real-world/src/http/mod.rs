@@ -92,7 +92,8 @@ impl Default for Limits {
 // ANCHOR_END: limits
 
 /// Serves `listener` (already bound to 127.0.0.1) with `model` until the
-/// process exits or accept fails; never returns `Ok` under normal operation.
+/// process exits or the listener fails (see `pause_after` for the accept
+/// errors it outlives); never returns `Ok` under normal operation.
 pub fn serve(model: Model, listener: TcpListener) -> io::Result<()> {
     serve_with_limits(model, listener, Limits::default())
 }
