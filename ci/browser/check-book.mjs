@@ -47,6 +47,31 @@ const PAGE_TIMEOUT_MS = 30_000;
 // (the viewport of every page checked). print.html repeats every chapter's
 // blocks, so it is left out of that check to report each block once.
 const DESKTOP = { width: 1280, height: 900 };
+// Charts are measured at desktop width and at a phone's: each one's smallest
+// mark (a bar, a point) must have a visible size and its smallest text a
+// readable one, in CSS pixels as drawn.
+const PHONE = { width: 400, height: 900 };
+const CHART_MIN_MARK_PX = 2;
+const CHART_MIN_TEXT_PX = 9;
+
+// The smallest mark and text of each inline chart on the page, as drawn.
+function chartSizes() {
+  return Array.from(document.querySelectorAll('figure.measured-chart > svg')).map(svg => {
+    const id = svg.parentElement.id || '(no id)';
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / (svg.viewBox.baseVal?.width || box.width || 1);
+    const marks = Array.from(svg.querySelectorAll('rect:not([fill="none"]), circle'))
+      .map(m => { const r = m.getBoundingClientRect(); return Math.min(r.width, r.height); });
+    const texts = Array.from(svg.querySelectorAll('text'))
+      .filter(t => t.textContent.trim() !== '')
+      .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    return {
+      id, width: Math.round(box.width),
+      mark: marks.length ? Math.min(...marks) : null,
+      text: texts.length ? Math.min(...texts) : null,
+    };
+  });
+}
 const NO_SCROLL_SKIP = ['print.html'];
 
 const MIME = {
@@ -147,7 +172,7 @@ async function inspect(page) {
     const brokenImages = images
       .filter(img => !(img.complete && img.naturalWidth > 0))
       .map(img => img.getAttribute('src') || '(no src)');
-    const charts = document.querySelectorAll('figure img[src^="data:image/svg+xml"]').length;
+    const charts = document.querySelectorAll('figure.measured-chart > svg').length;
 
     const links = Array.from(document.querySelectorAll('a[href]'))
       .map(a => ({ href: a.getAttribute('href'), url: a.href }));
@@ -365,6 +390,18 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
         pageText[name] = seen.text;
         seenByPage[name] = seen;
         charts += seen.charts;
+        if (seen.charts > 0) {
+          for (const viewport of [DESKTOP, PHONE]) {
+            await page.setViewportSize(viewport);
+            for (const c of await page.evaluate(chartSizes)) {
+              const at = `${name}: chart ${c.id} at ${viewport.width} px`;
+              if (c.mark === null) problems.push(`${at}: draws no bar or point`);
+              else if (c.mark < CHART_MIN_MARK_PX) problems.push(`${at}: smallest mark is ${c.mark.toFixed(1)} px (at least ${CHART_MIN_MARK_PX})`);
+              if (c.text !== null && c.text < CHART_MIN_TEXT_PX) problems.push(`${at}: smallest text is ${c.text.toFixed(1)} px (at least ${CHART_MIN_TEXT_PX})`);
+            }
+          }
+          await page.setViewportSize(DESKTOP);
+        }
         for (const src of seen.brokenImages) problems.push(`${name}: image did not load: ${short(src)}`);
         for (const first of seen.uncaptioned) problems.push(`${name}: Rust block without a caption naming its file: "${short(first)}"`);
         for (const named of seen.captionPaths) {
@@ -394,7 +431,7 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
     }
     let searched = 0;
     if (!only) {
-      if (charts === 0) problems.push('no chart image (figure img with an SVG data URI) in the whole book');
+      if (charts === 0) problems.push('no chart (figure.measured-chart with an inline SVG) in the whole book');
       for (const name of Object.keys(REQUIRED_CODE)) {
         if (!pages.includes(name)) problems.push(`${name} is not in the table of contents`);
       }
@@ -437,6 +474,11 @@ async function selfTest(bookDir) {
 <p><a href="ch02-scheduling.html#planted-missing-heading">planted broken anchor</a></p>
 <pre><code class="language-console hljs">planted wide line ${'x'.repeat(300)}</code></pre>`);
     plant('introduction.html', intoMain);
+    // Two charts: one with an invisible series (a bar 0 px high), one with
+    // text too small to read on a phone.
+    plant('introduction.html', html => html.replace('<main>', `<main>
+<figure class="measured-chart" id="chart-planted-invisible"><svg width="100%" style="max-width: 560px; height: auto" viewBox="0 0 560 80"><text x="12" y="20" font-size="15">planted</text><rect x="12" y="40" width="300" height="16" fill="#0072B2"/><rect x="12" y="60" width="300" height="0" fill="#D55E00"/></svg></figure>
+<figure class="measured-chart" id="chart-planted-tiny-text"><svg width="100%" style="max-width: 560px; height: auto" viewBox="0 0 560 80"><text x="12" y="20" font-size="11">planted</text><rect x="12" y="40" width="300" height="16" fill="#0072B2"/></svg></figure>`));
     plant('ch02-scheduling.html', html => html
       // drop the first caption, and give the first "Holds" verdict the wrong box
       .replace(/<p><span class="caption">[\s\S]*?<\/span><\/p>/, '')
@@ -450,6 +492,9 @@ async function selfTest(bookDir) {
       ['ch02-scheduling.html: Rust block without a caption', 'a listing without its caption'],
       ['ch02-scheduling.html: verdict "Holds." is in a caution box', 'a verdict in the wrong box'],
       ['introduction.html: HTTP 404', 'a failed request'],
+      ['introduction.html: chart chart-planted-invisible at 1280 px: smallest mark is 0.0 px', 'an invisible chart series at desktop width'],
+      ['introduction.html: chart chart-planted-invisible at 400 px: smallest mark is 0.0 px', 'an invisible chart series at phone width'],
+      ['introduction.html: chart chart-planted-tiny-text at 400 px: smallest text is', 'chart text too small at phone width'],
       ['introduction.html: code block scrolls sideways at 1280 px: "planted wide line', 'a code block that scrolls'],
     ];
     // Not a fault: with a repository address, captions must link to their files.

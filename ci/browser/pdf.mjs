@@ -21,7 +21,9 @@ const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
-const TITLE = 'Coroutines versus Threads, Checked in Rust';
+export const FOOTER_TITLE = 'Coroutines versus Threads, Checked in Rust';
+// Left and right page margins; check-pdf.mjs finds text past the right one.
+export const MARGIN_MM = 15;
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
   '.svg': 'image/svg+xml', '.png': 'image/png', '.woff': 'font/woff', '.woff2': 'font/woff2',
@@ -52,8 +54,8 @@ async function serve(root) {
 
 // The page numbers and the book's title in the footer of every page. Chromium
 // fills the spans with these classes; the template needs its own font size.
-const FOOTER = `<div style="font-size: 8px; width: 100%; padding: 0 15mm; display: flex;
-  justify-content: space-between; color: #555;"><span>${TITLE}</span>
+const FOOTER = `<div style="font-size: 8px; width: 100%; padding: 0 ${MARGIN_MM}mm; display: flex;
+  justify-content: space-between; color: #555;"><span>${FOOTER_TITLE}</span>
   <span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`;
 
 export async function printBook(bookDir, out, printPage = 'print.html') {
@@ -79,8 +81,13 @@ export async function printBook(bookDir, out, printPage = 'print.html') {
       for (const img of images) img.loading = 'eager';
       await Promise.all(images.map(img => img.complete ? null
         : new Promise(done => { img.onload = done; img.onerror = done; setTimeout(done, 10000); })));
-      const charts = Array.from(document.querySelectorAll('figure img[src^="data:image/svg+xml"]'))
-        .map(img => ({ loaded: img.complete && img.naturalWidth > 0, alt: img.getAttribute('alt') || '' }));
+      // A chart is inline SVG, or an <img> of a data: URI holding it.
+      const charts = Array.from(document.querySelectorAll('figure.measured-chart')).map(figure => {
+        const img = figure.querySelector('img');
+        const svg = figure.querySelector('svg');
+        const loaded = img ? img.complete && img.naturalWidth > 0 : !!svg && svg.getBoundingClientRect().width > 0;
+        return { loaded, title: (figure.querySelector('figcaption') || figure).innerText.split('\n')[0] };
+      });
       const codeLines = Array.from(document.querySelectorAll('main pre > code'))
         .flatMap(code => code.innerText.split('\n'))
         .map(line => line.trimEnd())
@@ -91,7 +98,7 @@ export async function printBook(bookDir, out, printPage = 'print.html') {
     await page.pdf({
       path: out,
       format: 'A4',
-      margin: { top: '18mm', bottom: '18mm', left: '15mm', right: '15mm' },
+      margin: { top: '18mm', bottom: '18mm', left: `${MARGIN_MM}mm`, right: `${MARGIN_MM}mm` },
       printBackground: true,
       displayHeaderFooter: true,
       headerTemplate: '<span></span>',

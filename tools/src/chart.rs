@@ -1,10 +1,14 @@
-//! Charts drawn from a registry `[[chart]]` and the measurements, as SVG text.
+//! Charts drawn from a registry `[[chart]]` and the measurements, as SVG text,
+//! with the sentence and the `alt` text that say what each chart compares.
 //!
 //! Drawn with plotters' SVG backend: without its `ttf` feature plotters
 //! estimates text sizes itself and writes `<text>` elements that the browser
 //! sets in its own sans-serif, so no system font is needed and the same input
-//! always gives the same bytes. A white background keeps the chart readable
-//! in mdBook's dark themes.
+//! always gives the same bytes. Text and rules are drawn in `currentColor` on
+//! a transparent page, so the chart takes the text colour of whichever mdBook
+//! theme shows it (theme/charts.css); the SVG scales with the page
+//! (`width="100%"` and a viewBox) and its smallest text, [`TEXT_SIZE`] at
+//! [`WIDTH`], stays above 9 px on a 400 px phone screen.
 
 use std::collections::BTreeMap;
 
@@ -14,14 +18,32 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::measurements::{Measurements, Unit, Value};
 use crate::registry::{self, Chart, ChartKind};
-use crate::units::format_value;
+use crate::units::{format_ratio, format_value};
 
-pub const WIDTH: u32 = 720;
-pub const HEIGHT: u32 = 420;
+/// The chart's width in SVG units, and the most CSS pixels it takes.
+pub const WIDTH: u32 = 560;
+/// The plot of a `lines` chart (its legend goes below).
+const PLOT_HEIGHT: u32 = 340;
+const PAD: i32 = 12;
+/// Font sizes in SVG units: about 0.66 of this at a 400 px wide phone.
+pub const TEXT_SIZE: u32 = 15;
+const TITLE_SIZE: u32 = 19;
+/// A bar is never drawn shorter than this (SVG units), so none is invisible.
+pub const MIN_BAR: f64 = 4.0;
+const BAR_HEIGHT: i32 = 16;
+/// Room right of the longest bar for its printed value.
+const VALUE_ROOM: i32 = 78;
 
 const FONT: &str = "sans-serif";
 
-/// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+/// plotters' SVG backend writes a font size of the requested one over 1.24
+/// (plotters-svg-0.3.7/src/svg.rs:410): ask for this to get `size`.
+fn font(size: u32) -> (&'static str, f64) {
+    (FONT, f64::from(size) * 1.24)
+}
+
+/// Okabe–Ito colours: distinguishable with the common colour-vision
+/// deficiencies, and readable on both light and dark backgrounds.
 const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
@@ -38,7 +60,7 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
 }
 
-/// The chart as a complete SVG document.
+/// The chart as an SVG document that fills the width it is given.
 pub fn render(chart: &Chart, measurements: &Measurements) -> Result<String, String> {
     let fail = |message: String| {
         format!(
@@ -47,16 +69,17 @@ pub fn render(chart: &Chart, measurements: &Measurements) -> Result<String, Stri
             registry::location(chart.line)
         )
     };
-    match chart.kind {
+    let svg = match chart.kind {
         ChartKind::Lines => {
             let (lines, unit) = lines(chart, measurements).map_err(fail)?;
-            draw_lines(chart, &lines, unit).map_err(fail)
+            draw_lines(chart, &lines, unit).map_err(fail)?
         }
         ChartKind::Bars => {
             let (bars, unit) = bars(chart, measurements).map_err(fail)?;
-            draw_bars(chart, &bars, unit).map_err(fail)
+            draw_bars(chart, &bars, unit).map_err(fail)?
         }
-    }
+    };
+    Ok(themeable(&svg))
 }
 
 /// The points of each series: ids `<prefix><number>`, or the raw `points` of
@@ -160,33 +183,379 @@ impl Units {
     }
 }
 
-/// The powers of ten around `min..=max`, so log axes start and end on a decade.
-fn decades(min: f64, max: f64) -> (f64, f64) {
-    let low = 10f64.powf(min.log10().floor());
-    let high = 10f64.powf(max.log10().ceil());
+/// Whether values need a log axis: when the largest is more than ten times
+/// the smallest, a linear axis would draw the smallest as a sliver (or not
+/// at all). Decided from the data, so a new measurement cannot make a bar
+/// vanish; a value at or below zero forces a linear axis.
+pub fn log_axis(values: &[f64]) -> bool {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(0.0, f64::max);
+    min > 0.0 && max > 10.0 * min
+}
+
+/// The powers of the unit's base (1024's family for bytes, ten otherwise)
+/// used for log axes, so ticks read `1 KiB`, `1 MiB`, never `9.54 MiB`.
+fn log_base(unit: Unit) -> f64 {
+    if unit == Unit::Bytes { 2.0 } else { 10.0 }
+}
+
+/// A value axis: where a value lies on it, from 0 (left) to 1 (right).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Axis {
+    pub log: bool,
+    pub low: f64,
+    pub high: f64,
+    base: f64,
+}
+
+impl Axis {
+    /// The axis for bars of `values`: log when [`log_axis`] says so, starting
+    /// at least a factor of two below the smallest value so its bar has length.
+    pub fn for_bars(values: &[f64], unit: Unit) -> Axis {
+        let max = values.iter().copied().fold(0.0, f64::max);
+        let base = log_base(unit);
+        if log_axis(values) {
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let low = base.powf((min / 2.0).log(base).floor());
+            // Just past the largest value, so the longest bar spans the plot.
+            let high = max * 1.1;
+            Axis {
+                log: true,
+                low,
+                high,
+                base,
+            }
+        } else {
+            let step = linear_step(max, unit);
+            let high = if max > 0.0 {
+                (max / step).ceil() * step
+            } else {
+                1.0
+            };
+            Axis {
+                log: false,
+                low: 0.0,
+                high,
+                base,
+            }
+        }
+    }
+
+    pub fn position(&self, value: f64) -> f64 {
+        let at = if self.log {
+            (value.ln() - self.low.ln()) / (self.high.ln() - self.low.ln())
+        } else {
+            (value - self.low) / (self.high - self.low)
+        };
+        if at.is_finite() {
+            at.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// At most seven round values along the axis.
+    fn ticks(&self, unit: Unit) -> Vec<f64> {
+        if self.log {
+            let first = self.low.log(self.base).round() as i32;
+            let last = self.high.log(self.base).floor() as i32;
+            let steps: &[i32] = if self.base == 2.0 {
+                &[1, 2, 5, 10, 20, 30]
+            } else {
+                &[1, 2, 3, 5, 10]
+            };
+            let step = steps
+                .iter()
+                .copied()
+                .find(|s| (last - first) / s < 7)
+                .unwrap_or(10);
+            (first..=last)
+                .filter(|e| e.rem_euclid(step) == 0)
+                .map(|e| self.base.powi(e))
+                .collect()
+        } else {
+            let step = linear_step(self.high, unit);
+            let count = (self.high / step).round() as usize;
+            (0..=count).map(|i| i as f64 * step).collect()
+        }
+    }
+}
+
+/// A round step for a linear axis up to `max`: 1, 2 or 5 times a power of
+/// ten, or for bytes a power of two.
+fn linear_step(max: f64, unit: Unit) -> f64 {
+    if max <= 0.0 {
+        return 1.0;
+    }
+    let raw = max / 5.0;
+    if unit == Unit::Bytes {
+        return 2f64.powf(raw.log2().ceil());
+    }
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|step| *step >= raw)
+        .unwrap_or(10.0 * power)
+}
+
+/// The powers of `base` around `min..=max`, so log axes start and end on one.
+fn bounds(min: f64, max: f64, base: f64) -> (f64, f64) {
+    let low = base.powf(min.log(base).floor());
+    let high = base.powf(max.log(base).ceil());
     if high > low {
         (low, high)
     } else {
-        (low, low * 10.0)
+        (low, low * base)
     }
+}
+
+/// The sentence under the chart: the registry's `caption` with its fields
+/// filled, or the largest and smallest values the chart draws.
+pub fn caption(
+    chart: &Chart,
+    measurements: &Measurements,
+) -> Result<String, String> {
+    let fail = |message: String| {
+        format!(
+            "chart `{}` ({}): {message}",
+            chart.id,
+            registry::location(chart.line)
+        )
+    };
+    if let Some(template) = &chart.caption {
+        return fill(template, measurements).map_err(fail);
+    }
+    let quoted = |label: &str| format!("“{label}”");
+    match chart.kind {
+        ChartKind::Bars => {
+            let (bars, unit) = bars(chart, measurements).map_err(fail)?;
+            let (Some(big), Some(small)) = (
+                bars.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
+                bars.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
+            ) else {
+                return Ok(String::new());
+            };
+            Ok(format!(
+                "Largest: {}, {}, which is {} the smallest, {}, {}.",
+                quoted(&big.0),
+                format_value(big.1, unit),
+                format_ratio(big.1 / small.1),
+                quoted(&small.0),
+                format_value(small.1, unit)
+            ))
+        }
+        ChartKind::Lines => {
+            let (lines, unit) = lines(chart, measurements).map_err(fail)?;
+            // The largest parameter every line has a point at, else each one's last.
+            let common = lines
+                .iter()
+                .map(|l| l.points.iter().map(|p| p.0).collect::<Vec<_>>())
+                .reduce(|a, b| a.into_iter().filter(|x| b.contains(x)).collect())
+                .and_then(|xs| xs.into_iter().reduce(f64::max));
+            let at: Vec<(&str, f64)> = lines
+                .iter()
+                .filter_map(|l| {
+                    let point = match common {
+                        Some(x) => l.points.iter().find(|p| p.0 == x),
+                        None => l.points.last(),
+                    };
+                    point.map(|p| (l.label.as_str(), p.1))
+                })
+                .collect();
+            let (Some(big), Some(small)) = (
+                at.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
+                at.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
+            ) else {
+                return Ok(String::new());
+            };
+            let place = match common {
+                Some(x) => format!(
+                    "At {} {}",
+                    compact_count(x),
+                    chart.x_label.as_deref().unwrap_or("on the x axis")
+                ),
+                None => "At each line's last point".to_string(),
+            };
+            Ok(format!(
+                "{place}, {} is highest at {}, {} {}, lowest at {}.",
+                quoted(big.0),
+                format_value(big.1, unit),
+                format_ratio(big.1 / small.1),
+                quoted(small.0),
+                format_value(small.1, unit)
+            ))
+        }
+    }
+}
+
+/// A caption template's fields: `{value ID}` and `{ratio A B}`.
+pub fn fill(template: &str, measurements: &Measurements) -> Result<String, String> {
+    let get = |id: &str| {
+        measurements.values.get(id).ok_or_else(|| {
+            format!("the caption needs the measurement `{id}`, which is missing")
+        })
+    };
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').ok_or_else(|| {
+            format!("the caption has an unclosed field: `{}`", &rest[start..])
+        })? + start;
+        let field: Vec<&str> = rest[start + 1..end].split_whitespace().collect();
+        match field.as_slice() {
+            ["value", id] => {
+                let v = get(id)?;
+                out.push_str(&format_value(v.value, v.unit));
+            }
+            ["ratio", a, b] => {
+                let (a, b) = (get(a)?, get(b)?);
+                if a.unit != b.unit {
+                    return Err(format!(
+                        "the caption's `{}` divides {:?} by {:?}",
+                        &rest[start..=end],
+                        a.unit,
+                        b.unit
+                    ));
+                }
+                out.push_str(&format_ratio(a.value / b.value));
+            }
+            _ => {
+                return Err(format!(
+                    "the caption's field `{}` is neither {{value ID}} nor {{ratio A B}}",
+                    &rest[start..=end]
+                ));
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The chart in words, for its `alt` text: what is compared and every value.
+pub fn alt(chart: &Chart, measurements: &Measurements) -> Result<String, String> {
+    match chart.kind {
+        ChartKind::Bars => {
+            let (bars, unit) = bars(chart, measurements)?;
+            let values: Vec<f64> = bars.iter().map(|b| b.1).collect();
+            let scale = if log_axis(&values) { ", log scale" } else { "" };
+            let each: Vec<String> = bars
+                .iter()
+                .map(|(label, v)| format!("{label}: {}", format_value(*v, unit)))
+                .collect();
+            Ok(format!(
+                "Bar chart of {}{scale}. {}.",
+                chart.y_label,
+                each.join("; ")
+            ))
+        }
+        ChartKind::Lines => {
+            let (lines, unit) = lines(chart, measurements)?;
+            let x = chart.x_label.as_deref().unwrap_or("x");
+            let each: Vec<String> = lines
+                .iter()
+                .map(|l| {
+                    let (first, last) = (l.points[0], l.points[l.points.len() - 1]);
+                    format!(
+                        "{}: {} at {}, {} at {}",
+                        l.label,
+                        format_value(first.1, unit),
+                        compact_count(first.0),
+                        format_value(last.1, unit),
+                        compact_count(last.0)
+                    )
+                })
+                .collect();
+            Ok(format!(
+                "Line chart of {} against {x}, both on log scales. {}.",
+                chart.y_label,
+                each.join("; ")
+            ))
+        }
+    }
+}
+
+/// Black text and rules become `currentColor` on a transparent page, and the
+/// document fills its container's width; blank lines (from empty labels),
+/// which would end an HTML block in Markdown, are dropped.
+fn themeable(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    for line in svg.lines().filter(|l| !l.trim().is_empty()) {
+        if line.starts_with("<rect x=\"0\" y=\"0\"")
+            && line.contains("fill=\"#FFFFFF\"")
+        {
+            continue;
+        }
+        let line = if let Some(rest) = line.strip_prefix("<svg width=\"") {
+            // `<svg width="W" height="H" viewBox=...`: keep the viewBox only.
+            let view = rest.find("viewBox").map_or("", |at| &rest[at..]);
+            format!(
+                "<svg class=\"measured-chart\" width=\"100%\" style=\"max-width: {WIDTH}px; height: auto\" {view}"
+            )
+        } else {
+            line.replace("\"#000000\"", "\"currentColor\"")
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// What drawing on plotters' SVG backend can fail with.
 type DrawError = Box<dyn std::error::Error>;
 
-/// A `width` x `height` SVG document: a white page with the chart's title,
-/// the rest of it drawn by `draw` on the area under the title.
+/// Breaks `text` into lines of at most `chars` characters, at spaces.
+fn wrap(text: &str, chars: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line)
+                if line.chars().count() + 1 + word.chars().count() <= chars =>
+            {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// Characters of `size` px text that fit in `pixels` (a generous estimate of
+/// a sans-serif's average width: the browser chooses the font).
+fn fitting(pixels: i32, size: u32) -> usize {
+    (pixels as f64 / (size as f64 * 0.58)) as usize
+}
+
+fn title_lines(chart: &Chart) -> Vec<String> {
+    wrap(&chart.title, fitting(WIDTH as i32 - 2 * PAD, TITLE_SIZE))
+}
+
+fn text_style(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
+    TextStyle::from(font(size).into_font()).pos(Pos::new(h, v))
+}
+
+/// A `WIDTH` x `height` SVG document; `draw` gets the whole page, in pixels,
+/// with the title already drawn and the y where the title ends.
 fn svg(
     chart: &Chart,
-    (width, height): (u32, u32),
-    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), DrawError>,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>, i32) -> Result<(), DrawError>,
 ) -> Result<String, String> {
     let mut svg = String::new();
     let drawn = (|| -> Result<(), DrawError> {
         let root =
-            SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+            SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE)?;
-        draw(&root.titled(&chart.title, (FONT, 22))?)?;
+        let mut y = PAD;
+        for line in title_lines(chart) {
+            let style = text_style(TITLE_SIZE, HPos::Left, VPos::Top);
+            root.draw(&Text::new(line, (PAD, y), style))?;
+            y += TITLE_SIZE as i32 + 6;
+        }
+        draw(&root, y + 6)?;
         root.present()?;
         Ok(())
     })();
@@ -196,36 +565,50 @@ fn svg(
 
 fn draw_lines(chart: &Chart, lines: &[Line], unit: Unit) -> Result<String, String> {
     let all = || lines.iter().flat_map(|line| line.points.iter());
-    let (x_low, x_high) = decades(
+    let (x_low, x_high) = bounds(
         all().map(|p| p.0).fold(f64::INFINITY, f64::min),
         all().map(|p| p.0).fold(0.0, f64::max),
+        10.0,
     );
-    let (y_low, y_high) = decades(
+    let base = log_base(unit);
+    let (y_low, y_high) = bounds(
         all().map(|p| p.1).fold(f64::INFINITY, f64::min),
         all().map(|p| p.1).fold(0.0, f64::max),
+        base,
     );
-    let legend_width = label_width(lines.iter().map(|l| l.label.as_str())) + 40;
-    svg(chart, (WIDTH, HEIGHT), |titled| {
-        let (plot_area, legend_area) =
-            titled.split_horizontally(WIDTH - legend_width);
+    let legend_chars = fitting(WIDTH as i32 - 2 * PAD - 34, TEXT_SIZE);
+    let legend: Vec<Vec<String>> =
+        lines.iter().map(|l| wrap(&l.label, legend_chars)).collect();
+    let row = TEXT_SIZE as i32 + 7;
+    let legend_height: i32 = legend.iter().map(|l| l.len() as i32 * row + 4).sum();
+    let top = PAD + title_lines(chart).len() as i32 * (TITLE_SIZE as i32 + 6) + 6;
+    let height = top + PLOT_HEIGHT as i32 + legend_height + PAD;
+    svg(chart, height as u32, |root, top| {
+        let plot_area = root.margin(top, 0, 0, 0);
+        let (plot_area, legend_area) = plot_area.split_vertically(PLOT_HEIGHT);
         let mut plot = ChartBuilder::on(&plot_area)
-            .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(84)
+            .margin_left(4)
+            .margin_right(20)
+            .margin_top(4)
+            .x_label_area_size(52)
+            .y_label_area_size(86)
             .build_cartesian_2d(
                 (x_low..x_high).log_scale(),
-                (y_low..y_high).log_scale(),
+                (y_low..y_high).log_scale().base(base),
             )?;
         let x_desc = chart.x_label.clone().unwrap_or_default();
         plot.configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(&chart.y_label)
+            .x_desc(format!("{x_desc} (log scale)"))
+            .y_desc(format!("{} (log scale)", chart.y_label))
             .x_label_formatter(&|x| compact_count(*x))
             .y_label_formatter(&|y| format_value(*y, unit))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
+            .x_labels(7)
+            .y_labels(6)
+            .label_style(font(TEXT_SIZE))
+            .axis_desc_style(font(TEXT_SIZE))
             .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.12))
+            .bold_line_style(BLACK.mix(0.15))
+            .axis_style(BLACK.mix(0.6))
             .draw()?;
         for (line, color) in lines.iter().zip(PALETTE.iter().cycle()) {
             plot.draw_series(LineSeries::new(
@@ -238,10 +621,7 @@ fn draw_lines(chart: &Chart, lines: &[Line], unit: Unit) -> Result<String, Strin
                     .map(|p| Circle::new(*p, 3, color.filled())),
             )?;
         }
-        // Align the legend with the top of the plot.
-        let plot_top = plot.plotting_area().get_pixel_range().1.start;
-        let top = plot_top - legend_area.get_pixel_range().1.start;
-        draw_legend(&legend_area, lines.iter().map(|l| l.label.as_str()), top)
+        draw_legend(&legend_area, &legend, row)
     })
 }
 
@@ -256,89 +636,98 @@ fn compact_count(value: f64) -> String {
     format!("{}{suffix}", crate::units::significant(scaled, 3))
 }
 
-/// Pixels for the longest label at 14 px (a generous estimate: the browser
-/// chooses the font).
-fn label_width<'a>(labels: impl Iterator<Item = &'a str>) -> u32 {
-    let longest = labels.map(|l| l.chars().count()).max().unwrap_or(0) as u32;
-    (longest * 15 / 2).clamp(60, WIDTH / 3)
-}
-
-/// The legend beside the plot, where it can never hide a line.
-fn draw_legend<'a>(
+/// The legend under the plot, where it can never hide a line.
+fn draw_legend(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
-    labels: impl Iterator<Item = &'a str>,
-    top: i32,
+    labels: &[Vec<String>],
+    row: i32,
 ) -> Result<(), DrawError> {
-    for ((i, label), color) in labels.enumerate().zip(PALETTE.iter().cycle()) {
-        let y = top + 8 + 24 * i as i32;
-        let sample = PathElement::new(vec![(4, y), (28, y)], color.stroke_width(3));
+    let mut y = 4 + row / 2;
+    for (label, color) in labels.iter().zip(PALETTE.iter().cycle()) {
+        let sample =
+            PathElement::new(vec![(PAD, y), (PAD + 24, y)], color.stroke_width(3));
         area.draw(&sample)?;
-        area.draw(&Circle::new((16, y), 3, color.filled()))?;
-        let style =
-            TextStyle::from((FONT, 14)).pos(Pos::new(HPos::Left, VPos::Center));
-        area.draw(&Text::new(label.to_string(), (34, y), style))?;
+        area.draw(&Circle::new((PAD + 12, y), 3, color.filled()))?;
+        for line in label {
+            let style = text_style(TEXT_SIZE, HPos::Left, VPos::Center);
+            area.draw(&Text::new(line.clone(), (PAD + 32, y), style))?;
+            y += row;
+        }
+        y += 4;
     }
     Ok(())
 }
 
-/// Horizontal bars, first at the top, so long labels fit; each bar's value
-/// is printed at its end.
+/// Horizontal bars, first at the top, each under its label (so long labels
+/// fit a phone's width) with its value printed at its end; the value axis is
+/// log when the values span more than ten times.
 fn draw_bars(
     chart: &Chart,
     bars: &[(String, f64)],
     unit: Unit,
 ) -> Result<String, String> {
-    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max);
-    // Room right of the longest bar for its value.
-    let x_high = if max > 0.0 { max * 1.2 } else { 1.0 };
-    let last = bars.len().saturating_sub(1);
-    // Segment `i` (counted from the bottom) shows bar `last - i`.
-    let bar_at = |segment: usize| bars.get(last.checked_sub(segment)?);
-    // A few bars need less height than a full chart.
-    let height = (130 + 60 * bars.len() as u32).min(HEIGHT);
-    svg(chart, (WIDTH, height), |titled| {
-        let mut plot = ChartBuilder::on(titled)
-            .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(label_width(bars.iter().map(|b| b.0.as_str())) + 16)
-            .build_cartesian_2d(0.0..x_high, (0..last).into_segmented())?;
-        let label_of = |segment: &SegmentValue<usize>| match segment {
-            SegmentValue::CenterOf(i) => {
-                bar_at(*i).map(|b| b.0.clone()).unwrap_or_default()
-            }
-            _ => String::new(),
-        };
-        plot.configure_mesh()
-            .disable_y_mesh()
-            .x_desc(&chart.y_label)
-            .y_desc(chart.x_label.clone().unwrap_or_default())
-            .x_label_formatter(&|x| format_value(*x, unit))
-            .y_label_formatter(&label_of)
-            .y_labels(bars.len())
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
-        let value_style =
-            TextStyle::from((FONT, 14)).pos(Pos::new(HPos::Left, VPos::Center));
-        for segment in 0..=last {
-            let Some((_, value)) = bar_at(segment) else {
-                continue;
+    let values: Vec<f64> = bars.iter().map(|b| b.1).collect();
+    let axis = Axis::for_bars(&values, unit);
+    let left = PAD;
+    let right = WIDTH as i32 - PAD - VALUE_ROOM;
+    let length = (right - left) as f64;
+    let label_chars = fitting(WIDTH as i32 - 2 * PAD, TEXT_SIZE);
+    let labels: Vec<Vec<String>> =
+        bars.iter().map(|b| wrap(&b.0, label_chars)).collect();
+    let line = TEXT_SIZE as i32 + 5;
+    let gap = 12;
+    let rows: i32 = labels
+        .iter()
+        .map(|l| l.len() as i32 * line + BAR_HEIGHT + gap)
+        .sum();
+    let top = PAD + title_lines(chart).len() as i32 * (TITLE_SIZE as i32 + 6) + 6;
+    let height = top + rows + 4 + line + line + 6 + PAD;
+    svg(chart, height as u32, |root, top| {
+        let bottom = top + rows;
+        // Grid lines and tick labels first, so bars and values lie over them.
+        let rule = BLACK.mix(0.15);
+        let tick_style = text_style(TEXT_SIZE, HPos::Center, VPos::Top);
+        for tick in axis.ticks(unit) {
+            let x = left + (axis.position(tick) * length).round() as i32;
+            root.draw(&PathElement::new(vec![(x, top), (x, bottom)], rule))?;
+            let style = if x - left < 30 {
+                text_style(TEXT_SIZE, HPos::Left, VPos::Top)
+            } else {
+                tick_style.clone()
             };
-            let color = PALETTE[(last - segment) % PALETTE.len()];
-            let mut bar = Rectangle::new(
-                [
-                    (0.0, SegmentValue::Exact(segment)),
-                    (*value, SegmentValue::Exact(segment + 1)),
-                ],
+            root.draw(&Text::new(format_value(tick, unit), (x, bottom + 4), style))?;
+        }
+        root.draw(&PathElement::new(
+            vec![(left, top), (left, bottom)],
+            BLACK.mix(0.6),
+        ))?;
+        let scale = if axis.log { " (log scale)" } else { "" };
+        root.draw(&Text::new(
+            format!("{}{scale}", chart.y_label),
+            ((left + right) / 2, bottom + 4 + line + 6),
+            tick_style.clone(),
+        ))?;
+        let mut y = top;
+        for (i, ((_, value), label)) in bars.iter().zip(&labels).enumerate() {
+            for text in label {
+                let style = text_style(TEXT_SIZE, HPos::Left, VPos::Top);
+                root.draw(&Text::new(text.clone(), (left + 4, y + 2), style))?;
+                y += line;
+            }
+            let end = (axis.position(*value) * length).max(MIN_BAR);
+            let end = left + end.round() as i32;
+            let color = PALETTE[i % PALETTE.len()];
+            root.draw(&Rectangle::new(
+                [(left, y), (end, y + BAR_HEIGHT)],
                 color.filled(),
-            );
-            bar.set_margin(8, 8, 0, 0);
-            plot.draw_series(std::iter::once(bar))?;
-            let label = EmptyElement::at((*value, SegmentValue::CenterOf(segment)))
-                + Text::new(format_value(*value, unit), (6, 0), value_style.clone());
-            plot.draw_series(std::iter::once(label))?;
+            ))?;
+            let style = text_style(TEXT_SIZE, HPos::Left, VPos::Center);
+            root.draw(&Text::new(
+                format_value(*value, unit),
+                (end + 6, y + BAR_HEIGHT / 2),
+                style,
+            ))?;
+            y += BAR_HEIGHT + gap;
         }
         Ok(())
     })

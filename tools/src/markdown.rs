@@ -492,4 +492,11 @@ mod tests {
             [0, 1, 2, 4, 5, 99].iter().map(|o| lines.line(*o)).collect();
         assert_eq!(found, [1, 1, 2, 3, 4, 4]);
     }
+
+    #[test]
+    fn code_spans_have_their_lines_and_leave_code_blocks_out() {
+        let chapter = "A `one`\nand\n`two` here.\n\n```text\n`not a span`\n```\n";
+        let spans = code_spans(chapter);
+        assert_eq!(spans, [("one".to_string(), 1), ("two".to_string(), 3)]);
+    }
 }

@@ -95,6 +95,12 @@ pub struct Chart {
     /// For `lines`: divide each value by its parameter (cost per unit).
     #[serde(default)]
     pub per_unit: bool,
+    /// The sentence under the chart that states its comparison, with fields
+    /// filled from the measurements: `{value ID}` (a measured value) and
+    /// `{ratio A B}` (A's value over B's). Without one, the sentence names
+    /// the largest and the smallest value the chart draws.
+    #[serde(default)]
+    pub caption: Option<String>,
     /// Line of its `id` in the registry, for error messages (0 if unknown).
     #[serde(skip)]
     pub line: usize,

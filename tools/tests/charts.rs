@@ -2,7 +2,7 @@
 
 mod common;
 
-use booktools::chart::{self, Line};
+use booktools::chart::{self, Axis, Line};
 use booktools::measurements::{Measurements, Unit};
 use booktools::registry::Registry;
 use common::{CLAIMS, measurements_json};
@@ -24,23 +24,32 @@ fn the_same_input_draws_the_same_bytes() {
 }
 
 #[test]
-fn a_line_chart_has_its_title_series_and_a_white_background() {
+fn a_line_chart_has_its_title_series_and_takes_the_page_colours() {
     let (registry, measurements) = fixture();
     let svg =
         chart::render(registry.chart("scale-cost").unwrap(), &measurements).unwrap();
+    // It fills the page's width (up to its own), keeping its proportions.
     assert!(
-        svg.starts_with("<svg width=\"720\" height=\"420\" viewBox=\"0 0 720 420\"")
+        svg.starts_with(
+            "<svg class=\"measured-chart\" width=\"100%\" style=\"max-width: 560px; height: auto\" viewBox=\"0 0 560 "
+        ),
+        "{svg}"
     );
     assert!(svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains(
-        r##"<rect x="0" y="0" width="720" height="420" opacity="1" fill="#FFFFFF""##
-    ));
+    // No white page and no black ink: text and rules take the theme's colour.
+    assert!(
+        !svg.contains("#FFFFFF") && !svg.contains("#000000"),
+        "{svg}"
+    );
+    assert!(svg.contains(r#"fill="currentColor""#), "{svg}");
+    // A blank line would end the HTML block in the middle of the chart.
+    assert!(!svg.contains("\n\n"));
     for text in [
         "Spawn cost per unit",
         "threads",
         "tasks",
-        "time per unit",
-        "units",
+        "time per unit (log scale)",
+        "units (log scale)",
         "100k",
     ] {
         assert!(
@@ -56,6 +65,31 @@ fn a_line_chart_has_its_title_series_and_a_white_background() {
         assert_eq!(svg.matches(&line).count(), 1, "{colour} in {svg}");
     }
     assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+}
+
+/// Every font size the SVG asks for, in SVG units.
+fn font_sizes(svg: &str) -> Vec<f64> {
+    svg.split("font-size=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// At a 400 px wide phone the chart is about 360 px wide: its smallest text
+/// must still be 9 px there.
+#[test]
+fn text_stays_readable_at_phone_width() {
+    let (registry, measurements) = fixture();
+    for chart in &registry.charts {
+        let svg = chart::render(chart, &measurements).unwrap();
+        let smallest = font_sizes(&svg).into_iter().fold(f64::INFINITY, f64::min);
+        let at_phone = smallest * 360.0 / f64::from(chart::WIDTH);
+        assert!(
+            at_phone >= 9.0,
+            "chart {}: {smallest} gives {at_phone} px",
+            chart.id
+        );
+    }
 }
 
 #[test]
@@ -92,7 +126,8 @@ fn a_bar_chart_labels_each_bar_and_prints_its_value() {
         "task",
         "31.2 µs",
         "372 ns",
-        "median time",
+        // 31.2 µs against 372 ns: more than ten times, so a log axis.
+        "median time (log scale)",
     ] {
         assert!(
             svg.contains(&format!("\n{text}\n")),
@@ -103,6 +138,110 @@ fn a_bar_chart_labels_each_bar_and_prints_its_value() {
     assert!(
         svg.contains(r##"fill="#0072B2""##) && svg.contains(r##"fill="#D55E00""##),
         "{svg}"
+    );
+}
+
+/// The widths of the bars an SVG draws, top to bottom.
+fn bar_widths(svg: &str) -> Vec<f64> {
+    svg.lines()
+        .filter(|l| l.starts_with("<rect ") && l.contains(r##"fill="#"##))
+        .map(|l| {
+            l.split("width=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_log_axis_is_chosen_when_values_span_more_than_ten_times() {
+    assert!(!chart::log_axis(&[1.0, 10.0]));
+    assert!(chart::log_axis(&[1.0, 10.5]));
+    assert!(chart::log_axis(&[372.0, 31_234.0]));
+    assert!(
+        !chart::log_axis(&[0.0, 31_234.0]),
+        "zero cannot be on a log axis"
+    );
+    assert!(!chart::log_axis(&[5.0]));
+    let axis = Axis::for_bars(&[372.0, 31_234.0], Unit::Ns);
+    assert!(axis.log);
+    // The axis starts below half the smallest value, so its bar has length.
+    assert!(
+        axis.low <= 372.0 / 2.0 && axis.position(372.0) > 0.1,
+        "{axis:?}"
+    );
+    assert!(!Axis::for_bars(&[3200.0, 31_234.0], Unit::Ns).log);
+}
+
+/// With ratio 84, a linear axis would draw the task's bar about 5 px long
+/// of 470; on the log axis it is a visible fraction of the thread's.
+#[test]
+fn the_smallest_bar_is_drawn_at_a_visible_length() {
+    let (registry, mut measurements) = fixture();
+    let chart = registry.chart("spawn-bars").unwrap();
+    let widths = bar_widths(&chart::render(chart, &measurements).unwrap());
+    assert_eq!(widths.len(), 2);
+    assert!(widths[1] >= widths[0] / 5.0, "{widths:?}");
+    // Even a value of zero (which forces a linear axis) leaves a mark.
+    measurements.values.get_mut("spawn/task").unwrap().value = 0.0;
+    let svg = chart::render(chart, &measurements).unwrap();
+    assert!(!svg.contains("(log scale)"), "{svg}");
+    let widths = bar_widths(&svg);
+    assert!(widths[1] >= chart::MIN_BAR, "{widths:?}");
+}
+
+#[test]
+fn a_caption_template_is_filled_from_the_measurements() {
+    let (_, measurements) = fixture();
+    assert_eq!(
+        chart::fill(
+            "A thread takes {value spawn/thread}, {ratio spawn/thread spawn/task} a task's {value spawn/task}.",
+            &measurements
+        )
+        .unwrap(),
+        "A thread takes 31.2 µs, 84× a task's 372 ns."
+    );
+    let error =
+        chart::fill("{ratio spawn/thread memory/task}", &measurements).unwrap_err();
+    assert!(error.contains("divides Ns by Bytes"), "{error}");
+    let error = chart::fill("{value spawn/thred}", &measurements).unwrap_err();
+    assert!(error.contains("`spawn/thred`, which is missing"), "{error}");
+    let error = chart::fill("{mean spawn/task}", &measurements).unwrap_err();
+    assert!(
+        error.contains("neither {value ID} nor {ratio A B}"),
+        "{error}"
+    );
+    let error = chart::fill("{value spawn/task", &measurements).unwrap_err();
+    assert!(error.contains("unclosed"), "{error}");
+}
+
+#[test]
+fn without_a_template_the_caption_compares_largest_and_smallest() {
+    let (registry, measurements) = fixture();
+    let bars = registry.chart("spawn-bars").unwrap();
+    assert_eq!(
+        chart::caption(bars, &measurements).unwrap(),
+        "Largest: “thread”, 31.2 µs, which is 84× the smallest, “task”, 372 ns."
+    );
+    // Lines compare where all have a point: threads stop at 1000.
+    let lines = registry.chart("scale-cost").unwrap();
+    assert_eq!(
+        chart::caption(lines, &measurements).unwrap(),
+        "At 1k units, “threads” is highest at 30 µs, 75× “tasks”, lowest at 402 ns."
+    );
+    assert_eq!(
+        chart::alt(bars, &measurements).unwrap(),
+        "Bar chart of median time, log scale. thread: 31.2 µs; task: 372 ns."
+    );
+    assert_eq!(
+        chart::alt(lines, &measurements).unwrap(),
+        "Line chart of time per unit against units, both on log scales. \
+         threads: 30 µs at 1, 30 µs at 1k; tasks: 2.4 µs at 1, 400 ns at 100k."
     );
 }
 

@@ -351,3 +351,48 @@ fn the_command_exits_2_when_it_cannot_read_the_book() {
         stderr(&output)
     );
 }
+
+// ------------------------------------------------------------ the page
+
+/// With mdBook on the PATH (CI installs it before the tests), a real build
+/// of the fixture: the answer's included output is a code block inside
+/// `<details>`, and without the blank line after `<summary>` it is not,
+/// which is why the check asks for that line.
+#[test]
+fn mdbook_renders_the_answer_as_markdown_only_after_a_blank_line() {
+    if Command::new("mdbook").arg("--version").output().is_err() {
+        eprintln!(
+            "skipped: booktools::exercises::mdbook_renders_the_answer_as_markdown_only_after_a_blank_line: \
+             mdbook is not installed"
+        );
+        return;
+    }
+    let command = format!("{} preprocess", env!("CARGO_BIN_EXE_booktools"));
+    let book_toml = format!(
+        "[book]\ntitle = \"Fixture\"\n\n[preprocessor.measured]\ncommand = {command:?}\n\
+         before = [\"links\"]\n"
+    );
+    let page = |chapter: &str| {
+        let repo = fixture(chapter).file("book.toml", &book_toml);
+        let build = Command::new("mdbook")
+            .arg("build")
+            .current_dir(repo.path())
+            .env_remove("BOOK_MEASUREMENTS")
+            .output()
+            .unwrap();
+        assert!(build.status.success(), "{}", stderr(&build));
+        repo.read("book/ch01-demo.html")
+    };
+    let code_block = "<details><summary>Answer</summary>\n\
+                      <pre><code class=\"language-text\">42\n</code></pre>";
+    let html = page(GOOD);
+    assert!(html.contains(code_block), "{html}");
+    assert!(html.contains("A task: a thread takes 31.2"), "{html}");
+    let cramped = GOOD.replacen("</summary>\n\n```text", "</summary>\n```text", 1);
+    let html = page(&cramped);
+    assert!(!html.contains(code_block), "{html}");
+    assert!(
+        html.contains("<details><summary>Answer</summary>\n```text\n42\n"),
+        "{html}"
+    );
+}

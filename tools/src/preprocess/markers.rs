@@ -17,6 +17,7 @@ pub const MARKERS: &[(&str, Argument)] = &[
     ("claims", Argument::None),
     ("noise", Argument::None),
     ("ledger", Argument::None),
+    ("const", Argument::Id("path:name")),
 ];
 
 /// mdBook's own markers, expanded by its `links` preprocessor.

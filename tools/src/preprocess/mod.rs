@@ -8,6 +8,7 @@
 //! `src/<chapter>:<line>` and the exit code is 1, so `mdbook build` fails;
 //! unreadable input exits 2.
 
+pub mod constants;
 pub mod ledger;
 pub mod markers;
 pub mod render;
@@ -115,7 +116,7 @@ pub fn expand_book(
         };
         let page = chapter.path.clone();
         match markers::expand(&chapter.content, |marker| {
-            render_marker(data, marker, page.as_deref())
+            render_marker(data, src, marker, page.as_deref())
         }) {
             Ok(content) => chapter.content = content,
             Err(errors) => problems.extend(errors.into_iter().map(|e| {
@@ -134,16 +135,29 @@ pub fn expand_book(
 }
 
 /// The replacement text for one marker on the page `page` (relative to the
-/// book's src/), which the ledger's links are made relative to. The one place
-/// that knows both families of markers: figures ([`render`]) and the ledger
-/// ([`ledger`]), so neither module imports the other's dispatch.
+/// book's source directory `src`), which the ledger's links and the paths of
+/// `{{#const}}` are relative to. The one place that knows every family of
+/// markers: figures ([`render`]), the ledger ([`ledger`]) and listing
+/// constants ([`constants`]), so none imports another's dispatch.
 pub fn render_marker(
     data: &Data,
+    src: &Path,
     marker: &markers::Marker<'_>,
     page: Option<&Path>,
 ) -> Result<String, String> {
     match marker.name {
         "ledger" => ledger::render(data, data.root(), page),
+        "const" => {
+            let Some(page) = page else {
+                return Err("`{{#const}}` needs a chapter with a file, to find its path from"
+                    .to_string());
+            };
+            let dir = data
+                .root()
+                .join(src)
+                .join(page.parent().unwrap_or(Path::new("")));
+            constants::render(marker.id.unwrap_or_default(), &dir)
+        }
         _ => data.render(marker),
     }
 }
