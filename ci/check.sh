@@ -72,6 +72,11 @@ cargo run --quiet --locked -p booktools -- check-thresholds
 step "book"
 bash ci/build-book.sh
 
+# Before the reader checks, whose link checks follow the introduction's links
+# to the two files.
+step "offline copies: the PDF and the EPUB, made from the print page and checked"
+bash ci/offline.sh
+
 step "reader checks: links, spelling, the book in a browser"
 bash ci/reader-checks.sh
 

@@ -22,29 +22,9 @@ source ci/tools.sh
 LINKCHECK2_VERSION=0.13.0
 TYPOS_VERSION=1.52.0
 TYPOS_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/coroutines-book/typos-$TYPOS_VERSION"
-PLAYWRIGHT_CORE_VERSION=$(sed -n 's/.*"playwright-core": "\([0-9.]*\)".*/\1/p' ci/browser/package.json)
-export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
-# Never let an npm package fetch a browser of its own.
-export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 started=$SECONDS
 step() { printf '\n--> %s  (%ss so far)\n' "$1" "$((SECONDS - started))"; }
-
-# Debian's chromium (or the browser named by $CHROMIUM), and Node.js.
-ensure_browser_tools() {
-  local missing=()
-  [ -x "$CHROMIUM" ] || missing+=(chromium)
-  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$CHROMIUM" != /usr/bin/chromium ] && [ ! -x "$CHROMIUM" ]; then
-      echo "error: CHROMIUM=$CHROMIUM is not an executable browser" >&2
-      return 1
-    fi
-    echo "installing ${missing[*]} from Debian's packages"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-}
 
 ensure_typos() {
   if ! "$TYPOS_DIR/bin/typos" --version 2>/dev/null | grep -qF "$TYPOS_VERSION"; then
@@ -56,21 +36,14 @@ ensure_typos() {
   fi
 }
 
-ensure_playwright_core() {
-  local installed
-  installed=$(node -p "require('./ci/browser/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
-  if [ "$installed" != "$PLAYWRIGHT_CORE_VERSION" ]; then
-    echo "installing playwright-core $PLAYWRIGHT_CORE_VERSION (npm ci; no browser download)"
-    (cd ci/browser && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-}
-
 run_typos() { "$TYPOS_DIR/bin/typos" --config _typos.toml --format brief "$@"; }
 
 # mdbook-linkcheck2 on its own (not as a renderer), configured here rather than in
 # book.toml so that book/ stays the HTML output and `mdbook serve` does not need it.
+# The PDF and the EPUB are not in src/: ci/offline.sh makes them into book/, and
+# the browser check below follows the introduction's links to them there.
 linkcheck() {
-  MDBOOK_OUTPUT__LINKCHECK2='{"follow-web-links": false, "traverse-parent-directories": false, "warning-policy": "error"}' \
+  MDBOOK_OUTPUT__LINKCHECK2='{"follow-web-links": false, "traverse-parent-directories": false, "warning-policy": "error", "exclude": ["^coroutines-versus-threads\\.(pdf|epub)$"]}' \
     RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 \
     mdbook-linkcheck2 --standalone --no-cache --colour never "$1"
 }
@@ -88,13 +61,12 @@ ensure_browser_tools
 ensure_playwright_core
 
 step "book"
-# ci/check.sh has just built it; on its own, this script builds it when needed.
-if [ ! -f book/index.html ] ||
-  [ -n "$(find src listings measurements theme tools/src book.toml -newer book/index.html -print -quit 2>/dev/null)" ]; then
-  echo "book/ is missing or older than its sources: building it"
-  bash ci/build-book.sh
-else
-  echo "book/ is up to date"
+ensure_book_built
+# The introduction links the PDF and the EPUB, which ci/offline.sh makes into
+# book/ after each build (ci/check.sh runs it just before this script).
+if [ ! -f book/coroutines-versus-threads.pdf ] || [ ! -f book/coroutines-versus-threads.epub ]; then
+  echo "book/ lacks the PDF or the EPUB the introduction links: making them"
+  bash ci/offline.sh
 fi
 
 step "self-tests: each check fails on a planted fault"

@@ -68,3 +68,49 @@ ensure_wrk() {
 
 ensure_mdbook() { ensure_crate_bin mdbook mdbook "$MDBOOK_VERSION"; }
 ensure_cargo_mutants() { ensure_crate_bin cargo-mutants cargo-mutants "$CARGO_MUTANTS_VERSION"; }
+
+# The headless browser that ci/reader-checks.sh (the browser check) and
+# ci/offline.sh (the PDF) drive with playwright-core: Debian's chromium, or the
+# browser named by $CHROMIUM, and playwright-core at ci/browser/package.json's
+# version.
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+# Never let an npm package fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+PLAYWRIGHT_CORE_VERSION=$(sed -n 's/.*"playwright-core": "\([0-9.]*\)".*/\1/p' ci/browser/package.json)
+
+# ensure_browser_tools: Debian's chromium (or $CHROMIUM), and Node.js.
+ensure_browser_tools() {
+  local missing=()
+  [ -x "$CHROMIUM" ] || missing+=(chromium)
+  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$CHROMIUM" != /usr/bin/chromium ] && [ ! -x "$CHROMIUM" ]; then
+      echo "error: CHROMIUM=$CHROMIUM is not an executable browser" >&2
+      return 1
+    fi
+    echo "installing ${missing[*]} from Debian's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_playwright_core() {
+  local installed
+  installed=$(node -p "require('./ci/browser/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+  if [ "$installed" != "$PLAYWRIGHT_CORE_VERSION" ]; then
+    echo "installing playwright-core $PLAYWRIGHT_CORE_VERSION (npm ci; no browser download)"
+    (cd ci/browser && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# ensure_book_built: build book/ (ci/build-book.sh) when it is missing or older
+# than its sources; ci/check.sh has just built it, the scripts alone may not have.
+ensure_book_built() {
+  if [ ! -f book/index.html ] ||
+    [ -n "$(find src listings measurements theme tools/src book.toml -newer book/index.html -print -quit 2>/dev/null)" ]; then
+    echo "book/ is missing or older than its sources: building it"
+    bash ci/build-book.sh
+  else
+    echo "book/ is up to date"
+  fi
+}

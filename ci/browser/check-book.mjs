@@ -391,16 +391,25 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
         seenByPage[name] = seen;
         charts += seen.charts;
         if (seen.charts > 0) {
-          for (const viewport of [DESKTOP, PHONE]) {
-            await page.setViewportSize(viewport);
-            for (const c of await page.evaluate(chartSizes)) {
-              const at = `${name}: chart ${c.id} at ${viewport.width} px`;
-              if (c.mark === null) problems.push(`${at}: draws no bar or point`);
-              else if (c.mark < CHART_MIN_MARK_PX) problems.push(`${at}: smallest mark is ${c.mark.toFixed(1)} px (at least ${CHART_MIN_MARK_PX})`);
-              if (c.text !== null && c.text < CHART_MIN_TEXT_PX) problems.push(`${at}: smallest text is ${c.text.toFixed(1)} px (at least ${CHART_MIN_TEXT_PX})`);
+          // At phone width in a page of its own, loaded at that width so
+          // mdBook lays it out as on a phone (it hides its sidebar on load
+          // below 1080 px); the desktop page has already been watched for
+          // errors, and reloading it would abort its late requests.
+          const phone = await context.newPage();
+          try {
+            await phone.setViewportSize(PHONE);
+            await phone.goto(`${origin}/${name}`, { timeout: PAGE_TIMEOUT_MS, waitUntil: 'load' });
+            for (const [viewport, shown] of [[DESKTOP, page], [PHONE, phone]]) {
+              for (const c of await shown.evaluate(chartSizes)) {
+                const at = `${name}: chart ${c.id} at ${viewport.width} px`;
+                if (c.mark === null) problems.push(`${at}: draws no bar or point`);
+                else if (c.mark < CHART_MIN_MARK_PX) problems.push(`${at}: smallest mark is ${c.mark.toFixed(1)} px (at least ${CHART_MIN_MARK_PX})`);
+                if (c.text !== null && c.text < CHART_MIN_TEXT_PX) problems.push(`${at}: smallest text is ${c.text.toFixed(1)} px (at least ${CHART_MIN_TEXT_PX})`);
+              }
             }
+          } finally {
+            await phone.close();
           }
-          await page.setViewportSize(DESKTOP);
         }
         for (const src of seen.brokenImages) problems.push(`${name}: image did not load: ${short(src)}`);
         for (const first of seen.uncaptioned) problems.push(`${name}: Rust block without a caption naming its file: "${short(first)}"`);
@@ -547,7 +556,7 @@ async function main() {
   }
   const { problems, pages, charts, shots, searched, fits } = result;
   console.log(`  ${pages.length} pages opened: ${pages.join(', ')}`);
-  console.log(`  ${charts} chart images, ${searched} search results`);
+  console.log(`  ${charts} charts, ${searched} search results`);
   if (fits !== null) console.log(`  a code block fits lines of up to ${fits} characters at ${DESKTOP.width} px`);
   for (const shot of shots) console.log(`  screenshot: ${path.relative(process.cwd(), shot)}`);
   if (problems.length > 0) {

@@ -12,7 +12,8 @@
 //   charts    every chart of the site's chapter pages is on some page of the PDF:
 //             a page holds all the text of its SVG (title, axis, series labels);
 //   listings  every line of code the print page shows appears whole in the text,
-//             and no word ends past the right margin (a line cut, not wrapped).
+//             no word ends past the right margin, and the body text keeps its
+//             size (Chromium shrinks the page to fit a line that does not wrap).
 // Exit codes: 0 passed, 1 problems found, 2 usage or I/O error.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,10 @@ const MARGIN_SLACK_PT = 2;
 // A chapter title (<h1>, 2em) is twice the body text's size; the next heading
 // down (<h2>) is 1.5 times it.
 const TITLE_SIZE = 1.75;
+// The height of the body text's glyph boxes (16.3 pt in the print of December
+// 2026). Chromium scales a page down to fit a line wider than the paper, so a
+// listing that does not wrap shows as smaller text everywhere.
+const BODY_TEXT_PT = { min: 14, max: 19 };
 
 // Text compared without whitespace or hyphens: pdftotext joins a word broken
 // at a hyphen, and wrapping moves line breaks.
@@ -130,6 +135,9 @@ export function checkPdf(pdf, expected, shown, pageBounds = PAGES) {
 
   const heights = words.map(w => w.height).sort((a, b) => a - b);
   const body = heights[Math.floor(heights.length / 2)] || 0;
+  if (!(body >= BODY_TEXT_PT.min && body <= BODY_TEXT_PT.max)) {
+    problems.push(`text size: body text ${body.toFixed(1)} pt high, outside ${BODY_TEXT_PT.min}..${BODY_TEXT_PT.max} (shrunk to fit something wide?)`);
+  }
   const opened = [];
   let previous = null;
   for (const w of words) {
@@ -183,10 +191,16 @@ async function selfTest(bookDir) {
     const cases = [
       ['as built', small(keep), null],
       ['a chapter missing', small(keep.filter(i => i !== 1)), 'chapters: '],
-      ['a listing cut at the margin', small(keep).replace('</head>',
-        '<style>@media print { pre, pre > code { white-space: pre !important; overflow: hidden !important; } }</style></head>'),
+      ['a listing cut at the margin (hidden overflow)', small(keep).replace('</head>',
+        '<style>@media print { body .content pre, body .content pre > code { white-space: pre !important; overflow: hidden !important; } }</style></head>'),
         'listings: '],
-      ['a chart missing', small(keep).replace(/<figure class="measured-chart">[\s\S]*?<\/figure>/, ''), 'charts: '],
+      // Chromium shrinks every page to fit the widest line instead of letting
+      // it run past the margin: the body text's size shows it.
+      ['a listing wider than the page (not wrapped)', small(keep).replace('</head>',
+        '<style>@media print { body .content pre, body .content pre > code { white-space: pre !important; } }</style></head>')
+        .replace('</code></pre>', `\n// ${'a long line '.repeat(16)}</code></pre>`),
+        'text size: '],
+      ['a chart missing', small(keep).replace(/<figure class="measured-chart"[^>]*>[\s\S]*?<\/figure>/, ''), 'charts: '],
     ];
     for (const [name, html, wanted] of cases) {
       const page = `self-test-${cases.findIndex(c => c[0] === name)}.html`;
@@ -195,7 +209,7 @@ async function selfTest(bookDir) {
       const shown = await printBook(dir, pdf, page);
       const { problems } = checkPdf(pdf, expected, shown, bounds);
       const ok = wanted === null ? problems.length === 0 : problems.some(p => p.startsWith(wanted));
-      console.log(`  ${ok ? 'caught' : 'FAILED'}: ${name}${wanted === null ? ' passes' : ''}: ${problems[0] || 'no problem reported'}`);
+      console.log(`  ${ok ? (wanted === null ? 'ok' : 'caught') : 'FAILED'}: ${name}: ${problems[0] || 'no problem reported'}`);
       if (!ok) {
         missed += 1;
         for (const p of problems) console.log(`    ${p}`);

@@ -468,8 +468,17 @@ pub fn alt(chart: &Chart, measurements: &Measurements) -> Result<String, String>
                     )
                 })
                 .collect();
+            let ys: Vec<f64> = lines
+                .iter()
+                .flat_map(|l| l.points.iter().map(|p| p.1))
+                .collect();
+            let scales = if log_axis(&ys) {
+                "both on log scales".to_string()
+            } else {
+                format!("{x} on a log scale")
+            };
             Ok(format!(
-                "Line chart of {} against {x}, both on log scales. {}.",
+                "Line chart of {} against {x}, {scales}. {}.",
                 chart.y_label,
                 each.join("; ")
             ))
@@ -571,11 +580,21 @@ fn draw_lines(chart: &Chart, lines: &[Line], unit: Unit) -> Result<String, Strin
         10.0,
     );
     let base = log_base(unit);
-    let (y_low, y_high) = bounds(
-        all().map(|p| p.1).fold(f64::INFINITY, f64::min),
-        all().map(|p| p.1).fold(0.0, f64::max),
-        base,
-    );
+    let ys: Vec<f64> = all().map(|p| p.1).collect();
+    // Parameters go up in decades: x is always log; y only when it spans
+    // more than ten times (requests per second do not).
+    let y_log = log_axis(&ys);
+    let y_max = ys.iter().copied().fold(0.0, f64::max);
+    let (y_low, y_high) = if y_log {
+        bounds(
+            ys.iter().copied().fold(f64::INFINITY, f64::min),
+            y_max,
+            base,
+        )
+    } else {
+        let step = linear_step(y_max, unit);
+        (0.0, (y_max * 1.05 / step).ceil() * step)
+    };
     let legend_chars = fitting(WIDTH as i32 - 2 * PAD - 34, TEXT_SIZE);
     let legend: Vec<Vec<String>> =
         lines.iter().map(|l| wrap(&l.label, legend_chars)).collect();
@@ -586,43 +605,64 @@ fn draw_lines(chart: &Chart, lines: &[Line], unit: Unit) -> Result<String, Strin
     svg(chart, height as u32, |root, top| {
         let plot_area = root.margin(top, 0, 0, 0);
         let (plot_area, legend_area) = plot_area.split_vertically(PLOT_HEIGHT);
-        let mut plot = ChartBuilder::on(&plot_area)
-            .margin_left(4)
-            .margin_right(20)
-            .margin_top(4)
-            .x_label_area_size(52)
-            .y_label_area_size(86)
-            .build_cartesian_2d(
-                (x_low..x_high).log_scale(),
-                (y_low..y_high).log_scale().base(base),
-            )?;
-        let x_desc = chart.x_label.clone().unwrap_or_default();
-        plot.configure_mesh()
-            .x_desc(format!("{x_desc} (log scale)"))
-            .y_desc(format!("{} (log scale)", chart.y_label))
-            .x_label_formatter(&|x| compact_count(*x))
-            .y_label_formatter(&|y| format_value(*y, unit))
-            .x_labels(7)
-            .y_labels(6)
-            .label_style(font(TEXT_SIZE))
-            .axis_desc_style(font(TEXT_SIZE))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.15))
-            .axis_style(BLACK.mix(0.6))
-            .draw()?;
-        for (line, color) in lines.iter().zip(PALETTE.iter().cycle()) {
-            plot.draw_series(LineSeries::new(
-                line.points.clone(),
-                color.stroke_width(2),
-            ))?;
-            plot.draw_series(
-                line.points
-                    .iter()
-                    .map(|p| Circle::new(*p, 3, color.filled())),
-            )?;
+        let y_desc = if y_log {
+            format!("{} (log scale)", chart.y_label)
+        } else {
+            chart.y_label.clone()
+        };
+        // The same drawing on either y axis (plotters gives them different types).
+        macro_rules! plot_on {
+            ($y:expr) => {{
+                let mut plot = ChartBuilder::on(&plot_area)
+                    .margin_left(4)
+                    .margin_right(20)
+                    .margin_top(4)
+                    .x_label_area_size(52)
+                    .y_label_area_size(86)
+                    .build_cartesian_2d((x_low..x_high).log_scale(), $y)?;
+                let x_desc = chart.x_label.clone().unwrap_or_default();
+                plot.configure_mesh()
+                    .x_desc(format!("{x_desc} (log scale)"))
+                    .y_desc(y_desc.clone())
+                    .x_label_formatter(&|x| compact_count(*x))
+                    .y_label_formatter(&|y| tick_label(*y, unit))
+                    .x_labels(7)
+                    .y_labels(6)
+                    .label_style(font(TEXT_SIZE))
+                    .axis_desc_style(font(TEXT_SIZE))
+                    .light_line_style(WHITE.mix(0.0))
+                    .bold_line_style(BLACK.mix(0.15))
+                    .axis_style(BLACK.mix(0.6))
+                    .draw()?;
+                for (line, color) in lines.iter().zip(PALETTE.iter().cycle()) {
+                    plot.draw_series(LineSeries::new(
+                        line.points.clone(),
+                        color.stroke_width(2),
+                    ))?;
+                    plot.draw_series(
+                        line.points
+                            .iter()
+                            .map(|p| Circle::new(*p, 3, color.filled())),
+                    )?;
+                }
+            }};
+        }
+        if y_log {
+            plot_on!((y_low..y_high).log_scale().base(base));
+        } else {
+            plot_on!(y_low..y_high);
         }
         draw_legend(&legend_area, &legend, row)
     })
+}
+
+/// A value on an axis: a count as `150k`, anything else with its unit.
+fn tick_label(value: f64, unit: Unit) -> String {
+    if unit == Unit::Count {
+        compact_count(value)
+    } else {
+        format_value(value, unit)
+    }
 }
 
 /// A parameter on a log axis: `1`, `10`, `100`, `1k`, `10k`, `1M`.
@@ -695,7 +735,7 @@ fn draw_bars(
             } else {
                 tick_style.clone()
             };
-            root.draw(&Text::new(format_value(tick, unit), (x, bottom + 4), style))?;
+            root.draw(&Text::new(tick_label(tick, unit), (x, bottom + 4), style))?;
         }
         root.draw(&PathElement::new(
             vec![(left, top), (left, bottom)],

@@ -60,6 +60,8 @@ pub enum Unit {
     Bytes,
     /// A plain count or factor, printed without a unit.
     Count,
+    /// A rate: a count per second (requests per second).
+    PerSecond,
 }
 
 impl Measurements {

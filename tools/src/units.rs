@@ -7,7 +7,7 @@ use crate::measurements::Unit;
 
 /// `value` scaled to the largest unit it reaches, with 3 significant digits
 /// and no trailing zeros: `31.2 µs`, `450 ns`, `9.63 KiB`, `128 B`; a count
-/// is a plain number: `1000`, `2.5`.
+/// is a plain number: `1000`, `2.5`; a rate is one per second: `95600/s`.
 pub fn format_value(value: f64, unit: Unit) -> String {
     let (scales, next_at): (&[(f64, &str)], f64) = match unit {
         Unit::Ns => (&[(1.0, "ns"), (1e3, "µs"), (1e6, "ms"), (1e9, "s")], 1000.0),
@@ -21,6 +21,7 @@ pub fn format_value(value: f64, unit: Unit) -> String {
             1024.0,
         ),
         Unit::Count => return format_count(value),
+        Unit::PerSecond => return format!("{}/s", format_count(value)),
     };
     let mut index = scales
         .iter()
@@ -143,6 +144,7 @@ mod tests {
         assert_eq!(format_value(1000.0, Unit::Count), "1000");
         assert_eq!(format_value(2.5, Unit::Count), "2.5");
         assert_eq!(format_value(1.23456, Unit::Count), "1.23");
+        assert_eq!(format_value(95600.0, Unit::PerSecond), "95600/s");
     }
 
     #[test]

@@ -324,3 +324,58 @@ series = [{ label = "threads", prefix = "memory/thread_resident" }]
         vec![(250.0, 3_500_000.0), (500.0, 6_000_000.0)]
     );
 }
+
+#[test]
+fn a_registry_caption_is_the_template_filled_and_a_bad_one_names_its_chart() {
+    let (_, measurements) = fixture();
+    let registry = |caption: &str| {
+        Registry::parse(&format!(
+            r#"
+[[chart]]
+id = "spawn"
+title = "Spawn"
+kind = "bars"
+y_label = "median time"
+caption = "{caption}"
+bars = [{{ label = "thread", measurement = "spawn/thread" }}]
+"#
+        ))
+        .unwrap()
+    };
+    let good = registry("A thread: {value spawn/thread}.");
+    assert_eq!(
+        chart::caption(good.chart("spawn").unwrap(), &measurements).unwrap(),
+        "A thread: 31.2 µs."
+    );
+    let bad = registry("{ratio spawn/thread spawn/tusk}");
+    let error =
+        chart::caption(bad.chart("spawn").unwrap(), &measurements).unwrap_err();
+    assert!(
+        error.starts_with("chart `spawn` (measurements/claims.toml:3): the caption needs the measurement `spawn/tusk`"),
+        "{error}"
+    );
+}
+
+/// Lines whose values stay within ten times of each other get a linear y
+/// axis from zero; x (parameters in decades) stays log.
+#[test]
+fn a_line_chart_is_linear_in_y_when_its_values_span_ten_times_or_less() {
+    let (registry, mut measurements) = fixture();
+    let chart = registry.chart("scale-cost").unwrap();
+    for (id, value) in measurements.values.iter_mut() {
+        if let Some(n) = id.strip_prefix("scale/tasks/") {
+            value.value = n.parse::<f64>().unwrap() * 10_000.0;
+        }
+    }
+    let svg = chart::render(chart, &measurements).unwrap();
+    assert!(svg.contains("\ntime per unit\n"), "{svg}");
+    assert!(!svg.contains("time per unit (log scale)"), "{svg}");
+    assert!(svg.contains("\nunits (log scale)\n"), "{svg}");
+    assert!(
+        svg.contains("\n0 ns\n"),
+        "a linear axis starts at zero: {svg}"
+    );
+    assert!(chart::alt(chart, &measurements).unwrap().starts_with(
+        "Line chart of time per unit against units, units on a log scale."
+    ),);
+}

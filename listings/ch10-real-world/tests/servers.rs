@@ -2,8 +2,10 @@
 //! model: good requests, keep-alive, bad input, stalled clients, random
 //! bytes, and clients that a one-connection-at-a-time server cannot serve.
 
-use ch10_real_world::http::blocking;
+use ch10_real_world::http::handler::{Connection, Next};
+use ch10_real_world::http::{LINGER_BYTES, LINGER_TIME, blocking};
 use ch10_real_world::{Limits, Model, serve_with_limits};
+use socket2::{Domain, Socket, Type};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Once;
@@ -71,6 +73,24 @@ fn count_panics() {
 
 fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect_timeout(&addr, REPLY_WAIT).unwrap();
+    stream.set_read_timeout(Some(REPLY_WAIT)).unwrap();
+    stream.set_write_timeout(Some(REPLY_WAIT)).unwrap();
+    stream
+}
+
+/// What a client asks of its kernel for its receive and send buffers; the
+/// kernel doubles it and keeps it fixed (socket(7), `SO_RCVBUF`), so that
+/// a few kilobytes unread fill them, where the defaults grow to megabytes.
+const SMALL_BUFFER: usize = 4 * 1024;
+
+/// [`connect`], with both of the client's buffers set to `SMALL_BUFFER`
+/// before it connects (the receive window is fixed at the handshake).
+fn connect_small(addr: SocketAddr) -> TcpStream {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(SMALL_BUFFER).unwrap();
+    socket.set_send_buffer_size(SMALL_BUFFER).unwrap();
+    socket.connect_timeout(&addr.into(), REPLY_WAIT).unwrap();
+    let stream = TcpStream::from(socket);
     stream.set_read_timeout(Some(REPLY_WAIT)).unwrap();
     stream.set_write_timeout(Some(REPLY_WAIT)).unwrap();
     stream
@@ -201,6 +221,146 @@ fn the_concurrency_check_fails_a_server_that_serves_one_connection_at_a_time() {
 }
 
 // ---------------------------------------------------------------------------
+// Closing without losing the responses: the check, and a server it must fail.
+
+/// RFC 9112 §9.6: bytes the client sent after a request that closes the
+/// connection, still unread when the server closes, make Linux reset the
+/// connection rather than end it (`__tcp_close` in net/ipv4/tcp.c: unread
+/// data tossed -> `tcp_send_active_reset`), and responses not yet sent are
+/// lost. So the client, its receive buffer `SMALL_BUFFER`, pipelines
+/// `PIPELINED` requests, the last asking to close, then more bytes, and
+/// reads nothing until the server has had time to close: the responses
+/// (about a hundred kilobytes) outgrow what the client takes in unread, so
+/// some are still in the server's socket at its close. `Err` names the
+/// first response that did not arrive.
+fn every_response_survives_the_close(addr: SocketAddr) -> Result<(), String> {
+    const PIPELINED: usize = 1000;
+    let mut stream = connect_small(addr);
+    let mut requests = GET.repeat(PIPELINED - 1);
+    requests.extend_from_slice(GET_CLOSE);
+    requests.extend_from_slice(&[b'x'; 16 * 1024]);
+    stream
+        .write_all(&requests)
+        .map_err(|e| format!("write: {e}"))?;
+    thread::sleep(Duration::from_millis(200));
+    for i in 0..PIPELINED {
+        let response = read_response(&mut stream)
+            .map_err(|e| format!("response {i}: {:?}: {e}", e.kind()))?;
+        assert_hello(&response);
+    }
+    if closed_by_server(&mut stream) {
+        Ok(())
+    } else {
+        Err("open after the closing response".into())
+    }
+}
+
+/// The server's closing step replaced by a plain drop: it answers like the
+/// others, but closes with the client's bytes unread. The control that
+/// the check above must catch; test code only.
+fn serve_then_drop(listener: TcpListener) -> io::Result<()> {
+    loop {
+        let (mut stream, _) = listener.accept()?;
+        stream.set_read_timeout(Some(REPLY_WAIT))?;
+        let mut connection = Connection::new(LIMITS, Instant::now());
+        let (mut buf, mut out) = ([0; 4096], Vec::new());
+        while let Ok(n @ 1..) = stream.read(&mut buf) {
+            let next = connection.receive(&buf[..n], Instant::now(), &mut out);
+            if stream.write_all(&out).is_err() || next == Next::Close {
+                break; // dropped here, with what the client sent after unread
+            }
+            out.clear();
+        }
+    }
+}
+
+#[test]
+fn the_close_check_fails_a_server_that_closes_by_a_plain_drop() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || serve_then_drop(listener));
+    let error = every_response_survives_the_close(addr).unwrap_err();
+    assert!(error.contains("ConnectionReset"), "{error}");
+}
+
+// ---------------------------------------------------------------------------
+// Clients that do not read, and clients that go on sending after a close.
+
+/// A client, its buffers `SMALL_BUFFER`, pipelines requests without end and
+/// never reads a response. The responses fill its receive buffer and the
+/// server's send buffer, the server's write blocks, and the server stops
+/// reading, so the client's writes stall. The server must then close
+/// within `STALL_BOUND` of that stall (its own write blocked no later),
+/// which the client sees as a write that fails. `Ok` says how long after
+/// the stall; the loop gives up after `REPLY_WAIT` plus four bounds.
+fn a_client_that_never_reads_is_dropped(
+    addr: SocketAddr,
+) -> Result<Duration, String> {
+    let mut stream = connect_small(addr);
+    let step = Duration::from_millis(100);
+    stream.set_write_timeout(Some(step)).unwrap();
+    let chunk = GET.repeat(1000); // whole requests, written without a gap
+    let (began, mut at, mut stalled) = (Instant::now(), 0, None);
+    while began.elapsed() < REPLY_WAIT + 4 * STALL_BOUND {
+        let tried = Instant::now();
+        match stream.write(&chunk[at..]) {
+            Ok(n) => (at, stalled) = ((at + n) % chunk.len(), None),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                stalled.get_or_insert(tried);
+            }
+            Err(e) => {
+                let Some(stalled) = stalled else {
+                    return Err(format!("closed before the writes stalled: {e}"));
+                };
+                let took = stalled.elapsed();
+                return if took <= STALL_BOUND {
+                    Ok(took)
+                } else {
+                    Err(format!("closed {took:?} after the stall"))
+                };
+            }
+        }
+    }
+    Err(format!("still open after {:?}", began.elapsed()))
+}
+
+#[test]
+fn a_client_that_never_reads_leaves_a_pool_of_one_free_for_the_next() {
+    let addr = start(Model::Pool { threads: 1 });
+    a_client_that_never_reads_is_dropped(addr).unwrap();
+    let mut stream = connect(addr);
+    stream.write_all(GET).unwrap();
+    assert_hello(&read_response(&mut stream).unwrap());
+}
+
+/// How often a lingering client sends a byte, and how late after
+/// `LINGER_TIME` the server may close: a timer late or a thread not at once
+/// scheduled on a loaded 2-core machine, and two bytes to see the close
+/// (the first draws the reset, the second's write fails).
+const TRICKLE: Duration = Duration::from_millis(100);
+const LINGER_SLACK: Duration = Duration::from_millis(1500);
+
+/// After a closing request is answered, the client sends `burst` bytes at
+/// once, then a byte every `TRICKLE`, and reads nothing more. `Ok` says
+/// how long after the response the server had closed, seen as a write
+/// that fails; the loop gives up after ten times `LINGER_TIME`.
+fn linger_after_a_close(addr: SocketAddr, burst: usize) -> Result<Duration, String> {
+    let mut stream = connect(addr);
+    stream.write_all(GET_CLOSE).unwrap();
+    assert_hello(&read_response(&mut stream).unwrap());
+    let began = Instant::now();
+    if stream.write_all(&vec![b'x'; burst]).is_err() {
+        return Ok(began.elapsed());
+    }
+    while began.elapsed() < 10 * LINGER_TIME {
+        thread::sleep(TRICKLE);
+        if stream.write_all(b"x").is_err() {
+            return Ok(began.elapsed());
+        }
+    }
+    Err(format!("still open after {:?}", began.elapsed()))
+}
+// ---------------------------------------------------------------------------
 // The pool's limit: a pool of K threads serves at most K connections at once.
 
 const POOL: usize = 4;
@@ -270,8 +430,8 @@ const FUZZ_CASES: usize = 300;
 /// Sends `FUZZ_CASES` random inputs, each on its own connection, half of
 /// them random bytes and half good requests cut short or with a byte
 /// changed; then the server must still answer a good request, no thread of
-/// this process may have panicked, and every reply must be a 200, a 400,
-/// a 501 or a 505.
+/// this process may have panicked, and every reply must be one of the
+/// statuses the handler sends.
 fn fuzz(model: Model) {
     let addr = start(model);
     let mut rng = Rng(0x5eed_0000 + model.name().len() as u64);
@@ -304,6 +464,8 @@ fn fuzz(model: Model) {
                 [
                     &b"HTTP/1.1 200"[..],
                     b"HTTP/1.1 400",
+                    b"HTTP/1.1 414",
+                    b"HTTP/1.1 431",
                     b"HTTP/1.1 501",
                     b"HTTP/1.1 505"
                 ]
@@ -396,7 +558,8 @@ macro_rules! every_model {
                 assert_bad_request_then_close(&mut stream);
             }
 
-            /// RFC 9110 §15.6.2 and §15.6.6, RFC 9112 §3.2.
+            /// RFC 9110 §15.6.2 and §15.6.6, RFC 9112 §3.2 (an invalid
+            /// `Host` value too).
             #[test]
             fn a_post_gets_501_http_2_gets_505_and_a_missing_host_400() {
                 let addr = start(MODEL);
@@ -410,56 +573,83 @@ macro_rules! every_model {
                         "HTTP/1.1 505 HTTP Version Not Supported",
                     ),
                     (b"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request"),
+                    (
+                        b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+                        "HTTP/1.1 400 Bad Request",
+                    ),
                 ] {
                     let mut stream = connect(addr);
                     stream.write_all(request).unwrap();
                     assert_rejected_then_close(&mut stream, status);
                 }
+                // RFC 9110 §2.5: a later minor version is served as 1.1.
+                let mut stream = connect(addr);
+                stream.write_all(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n").unwrap();
+                assert_hello(&read_response(&mut stream).unwrap());
             }
 
-            /// RFC 9112 §9.6: bytes the client sent after a request that
-            /// closes the connection, still unread when the server closes,
-            /// make Linux reset the connection rather than end it
-            /// (`__tcp_close` in net/ipv4/tcp.c: unread data tossed ->
-            /// `tcp_send_active_reset`), and responses not yet sent are
-            /// lost. So the client pipelines `PIPELINED` requests, the last
-            /// asking to close, then more bytes, and reads nothing until
-            /// the server has had time to close: the responses outgrow
-            /// what the client's socket takes in unread, so some are still
-            /// in the server's socket at its close. Every one must arrive.
-            /// (With the server's `close` replaced by a plain drop, the
-            /// client read a few hundred responses, then got a reset.)
+            /// See `every_response_survives_the_close`, and its control
+            /// `the_close_check_fails_a_server_that_closes_by_a_plain_drop`.
             #[test]
             fn bytes_sent_after_a_closing_request_do_not_destroy_its_response() {
-                const PIPELINED: usize = 1000;
-                let mut stream = connect(start(MODEL));
-                let mut requests = GET.repeat(PIPELINED - 1);
-                requests.extend_from_slice(GET_CLOSE);
-                requests.extend_from_slice(&[b'x'; 16 * 1024]);
-                stream.write_all(&requests).unwrap();
-                thread::sleep(Duration::from_millis(200));
-                for i in 0..PIPELINED {
-                    let response = read_response(&mut stream)
-                        .unwrap_or_else(|e| panic!("response {i}: {e}"));
-                    assert_hello(&response);
-                }
-                assert!(closed_by_server(&mut stream));
+                assert_eq!(every_response_survives_the_close(start(MODEL)), Ok(()));
             }
 
+            /// The server may write to a client that does not read for
+            /// `head_timeout` in all, no longer: see
+            /// `a_client_that_never_reads_is_dropped`.
             #[test]
-            fn an_oversized_head_gets_400_and_the_connection_closes() {
+            fn a_client_that_never_reads_is_closed_within_the_bound() {
                 let addr = start(MODEL);
+                a_client_that_never_reads_is_dropped(addr).unwrap();
+                let mut stream = connect(addr);
+                stream.write_all(GET).unwrap();
+                assert_hello(&read_response(&mut stream).unwrap());
+            }
+
+            /// A byte every `TRICKLE` does not stretch the linger: one
+            /// deadline, `LINGER_TIME` after the close began, bounds all its
+            /// reads. A deadline per read would keep it open to the end of
+            /// the loop; no linger at all closes it before half the time.
+            #[test]
+            fn the_linger_after_a_close_ends_at_linger_time() {
+                let took = linger_after_a_close(start(MODEL), 0).unwrap();
+                assert!(took >= LINGER_TIME / 2, "closed after {took:?}");
+                assert!(took <= LINGER_TIME + LINGER_SLACK, "closed after {took:?}");
+            }
+
+            /// More than `LINGER_BYTES` at once: the server stops reading
+            /// there and closes (a reset, with the rest unread) before
+            /// `LINGER_TIME`, which without the byte bound it could not.
+            #[test]
+            fn the_linger_after_a_close_stops_at_linger_bytes() {
+                let burst = 4 * LINGER_BYTES;
+                let took = linger_after_a_close(start(MODEL), burst).unwrap();
+                assert!(took < LINGER_TIME, "closed after {took:?}");
+            }
+
+            /// RFC 9112 §3 and RFC 6585 §5.
+            #[test]
+            fn an_oversized_head_gets_414_or_431_and_the_connection_closes() {
+                let addr = start(MODEL);
+                let too_large = "HTTP/1.1 431 Request Header Fields Too Large";
                 let filler = format!("X-Filler: {}\r\n", "a".repeat(LIMITS.max_head));
                 // Unfinished and already too long: no need to wait for more.
                 let mut stream = connect(addr);
                 stream.write_all(b"GET / HTTP/1.1\r\n").unwrap();
                 stream.write_all(filler.as_bytes()).unwrap();
-                assert_bad_request_then_close(&mut stream);
+                assert_rejected_then_close(&mut stream, too_large);
                 // Finished, but over the limit.
                 let mut stream = connect(addr);
                 let head = format!("GET / HTTP/1.1\r\n{filler}\r\n");
                 stream.write_all(head.as_bytes()).unwrap();
-                assert_bad_request_then_close(&mut stream);
+                assert_rejected_then_close(&mut stream, too_large);
+                // The request line alone over the limit: its target is.
+                let mut stream = connect(addr);
+                let target = "a".repeat(LIMITS.max_head);
+                let head = format!("GET /{target} HTTP/1.1\r\nHost: x\r\n\r\n");
+                stream.write_all(head.as_bytes()).unwrap();
+                assert_rejected_then_close(&mut stream, "HTTP/1.1 414 URI Too Long");
             }
 
             /// Closed between half of `head_timeout` and `STALL_BOUND`

@@ -199,10 +199,11 @@ fn thread_per_connection_serves_every_client_past_its_file_limit() {
 }
 
 /// A pool meets the limit before any client comes: on Linux each thread
-/// blocked in `accept` holds a descriptor for the connection to come (seen
-/// with strace: `accept4` fails with `EMFILE` while no client is waiting),
-/// so sixty-four waiting threads need more than `FILE_LIMIT`. Every one
-/// must still be there, backing off, once the first client is served.
+/// blocked in `accept` holds a descriptor for the connection to come
+/// (`__sys_accept4_file` in net/socket.c takes it with
+/// `get_unused_fd_flags`, and fails with `EMFILE` there, before `do_accept`
+/// waits), so sixty-four waiting threads need more than `FILE_LIMIT`. Every
+/// one must still be there, backing off, once the first client is served.
 #[test]
 fn a_pool_serves_every_client_past_its_file_limit() {
     let threads = serves_every_client_past_its_file_limit("pool:64");

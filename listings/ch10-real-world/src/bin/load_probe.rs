@@ -8,10 +8,13 @@
 //! and most of them open but silent beside a few busy ones
 //! (`load/idle_<model>_<figure>/<idle connections>`). Each point runs on a
 //! fresh server process, started by re-running this binary with `--serve`;
-//! the models take turns in alternating order from one point to the next.
+//! each point runs `runs` times, the models in a shuffled order each time,
+//! and records the median with the lowest and highest run beside it.
 
 use ch10_real_world::{Model, serve};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -43,26 +46,32 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 /// counted at one sample in this many (a directory of 10 000 entries).
 const FDS_EVERY: u64 = 5;
 /// The share of the measured run after which /proc/net/tcp, which lists
-/// every socket on the machine, is read: once a run.
+/// the IPv4 TCP sockets of the network namespace, is read: once a run.
 const TCP_AT: f64 = 0.8;
 
-/// What one series measures, and for how long. There is no warm-up run:
-/// every wrk run opens its connections anew, so none would carry over.
+/// What one series measures, how long each wrk run lasts and how many runs
+/// each point gets. There is no warm-up run: every wrk run opens its
+/// connections anew on a fresh server, so a warm-up's connects would only
+/// happen again (and its cached thread stacks and grown heap would count
+/// in the peak resident memory).
 struct Plan {
     busy: &'static [usize],
     idle: &'static [usize],
     run_s: u64,
+    runs: usize,
 }
 
 const FULL: Plan = Plan {
     busy: &[10, 100, 1_000, 10_000],
     idle: &[100, 1_000, 10_000],
-    run_s: 8,
+    run_s: 3,
+    runs: 3,
 };
 const QUICK: Plan = Plan {
     busy: &[100],
     idle: &[1_000],
     run_s: 1,
+    runs: 1,
 };
 // ANCHOR_END: settings
 
@@ -270,7 +279,7 @@ fn finish_wrk(
                 ));
             }
             Ok(None) => {
-                peak.sample(server.pid(), started.elapsed());
+                peak.sample(server.pid(), started);
                 if peak.tcp.is_none() && started.elapsed() >= tcp_at {
                     peak.tcp = tcp_table(server.port);
                 }
@@ -353,14 +362,17 @@ impl Peak {
 
     /// Reads the server's status and the machine's kernel memory, and the
     /// server's open descriptors: at every sample until it holds all of
-    /// wrk's connections, then at one in [`FDS_EVERY`].
-    fn sample(&mut self, pid: u32, since_start: Duration) {
+    /// wrk's connections, then at one in [`FDS_EVERY`]. The time since wrk
+    /// started is read after the descriptors are counted, so
+    /// `all_taken_after` is late by at most one [`SAMPLE_EVERY`] plus one
+    /// reading of /proc/PID/fd, never early.
+    fn sample(&mut self, pid: u32, started: Instant) {
         if (self.all_taken_after.is_none() || self.samples.is_multiple_of(FDS_EVERY))
             && let Some(fds) = open_fds(pid)
         {
             self.fds = self.fds.max(fds);
             if self.all_taken_after.is_none() && fds >= self.fds_wanted {
-                self.all_taken_after = Some(since_start);
+                self.all_taken_after = Some(started.elapsed());
             }
         }
         self.samples += 1;
@@ -658,10 +670,8 @@ fn record_point(
         peak.threads
     );
     let id = |figure: &str| format!("load/{prefix}_{figure}/{x}");
-    // The book's units have no "per second": the id and the chart's label
-    // say it, the unit stays a plain count.
     let rate = result.requests_per_s.round();
-    insert(out, &id("requests_per_s"), "count", rate);
+    insert(out, &id("requests_per_s"), "per_second", rate);
     insert(out, &id("errors"), "count", result.errors);
     insert(out, &id("timeouts"), "count", result.timeouts);
     insert(out, &id("resident_peak"), "bytes", peak.hwm as f64);
@@ -711,10 +721,15 @@ fn measure(
     plan: &Plan,
     hold_idle: usize,
 ) -> Result<Outcome, String> {
-    // The kernel's baseline comes before the server and its idle connections.
-    let kernel_before = machine_kernel().unwrap_or(0);
+    // The kernel's baseline comes before the server and its idle
+    // connections, once the last run's freed memory has stopped falling.
+    let kernel_before = settled_kernel();
     let netstat_before = listen_overflows().unwrap_or((0, 0));
     let server = Server::start(model)?;
+    // One answered request first: the server is up (a runtime built, its
+    // workers started) before any descriptor is counted, and before idle
+    // connections could fill a pool's threads.
+    one_request(server.port, Duration::from_secs(5))?;
     let idle = match open_idle(server.port, hold_idle) {
         Ok(idle) => idle,
         Err((opened, reason)) => {
@@ -744,29 +759,86 @@ fn measure(
 }
 // ANCHOR_END: measure
 
-/// Every point of the plan, busy then idle. At each point the models run
-/// one after the other, in the order of [`Model::ALL`] at even points and
-/// in reverse at odd ones, so that no model always comes first (kernel
-/// memory, and sockets in TIME_WAIT, carry over from one run to the next).
+/// Every point of the plan, busy then idle, `plan.runs` times. Each time
+/// the models run one after the other in a freshly shuffled order, so that
+/// no model always comes after the same one (kernel memory, and sockets in
+/// TIME_WAIT, carry over from one run to the next). The figures recorded
+/// are the median of the runs, with the lowest and highest as its bounds.
 fn run_points(out: &mut Map<String, Value>, plan: &Plan, limits: &Limits) {
-    let points = plan
+    let points: Vec<(Scenario, usize)> = plan
         .busy
         .iter()
         .map(|&x| (Scenario::Busy, x))
-        .chain(plan.idle.iter().map(|&x| (Scenario::Idle, x)));
+        .chain(plan.idle.iter().map(|&x| (Scenario::Idle, x)))
+        .collect();
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("load_probe: shuffle seed {seed}");
+    let mut runs: BTreeMap<String, (String, Vec<f64>)> = BTreeMap::new();
     let mut stopped: Vec<(Scenario, Model)> = Vec::new();
-    for (at, (scenario, x)) in points.enumerate() {
-        let mut order = Model::ALL;
-        if at % 2 == 1 {
-            order.reverse();
-        }
-        for model in order {
-            if !stopped.contains(&(scenario, model))
-                && !run_point(out, model, scenario, x, plan, limits)
-            {
-                stopped.push((scenario, model));
+    for (scenario, x) in points {
+        for _ in 0..plan.runs {
+            for model in shuffled(Model::ALL, &mut seed) {
+                if stopped.contains(&(scenario, model)) {
+                    continue;
+                }
+                let mut one = Map::new();
+                let going = run_point(&mut one, model, scenario, x, plan, limits);
+                collect(&mut runs, one);
+                if !going {
+                    stopped.push((scenario, model));
+                }
             }
         }
+    }
+    summarize(out, runs);
+}
+
+/// `models` in an order drawn from `seed` (xorshift64, Fisher-Yates).
+fn shuffled(mut models: [Model; 4], seed: &mut u64) -> [Model; 4] {
+    for i in (1..models.len()).rev() {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        models.swap(i, (*seed % (i as u64 + 1)) as usize);
+    }
+    models
+}
+
+/// Adds one run's figures to those of the earlier runs of the same ids.
+fn collect(
+    runs: &mut BTreeMap<String, (String, Vec<f64>)>,
+    one: Map<String, Value>,
+) {
+    for (id, figure) in one {
+        let unit = figure["unit"].as_str().unwrap_or("count").to_string();
+        let value = figure["value"].as_f64().unwrap_or(0.0);
+        runs.entry(id).or_insert((unit, Vec::new())).1.push(value);
+    }
+}
+
+/// Each id's median over its runs, with the lowest and highest run as
+/// `lower` and `upper` when there was more than one.
+fn summarize(
+    out: &mut Map<String, Value>,
+    runs: BTreeMap<String, (String, Vec<f64>)>,
+) {
+    for (id, (unit, mut values)) in runs {
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        let mut figure = json!({ "unit": unit, "value": median });
+        if n > 1 {
+            figure["lower"] = json!(values[0]);
+            figure["upper"] = json!(values[n - 1]);
+        }
+        out.insert(id, figure);
     }
 }
 
@@ -833,6 +905,51 @@ fn open_idle(port: u16, count: usize) -> Result<Vec<TcpStream>, (usize, String)>
     Ok(streams)
 }
 
+/// KernelStack + SlabUnreclaim once it has stopped falling: read every
+/// 100 ms until three readings in a row are no lower than the lowest so
+/// far, at most 3 s. Slab the kernel keeps cached, and sockets still in
+/// TIME_WAIT (60 s) from the last run, stay in the baseline.
+fn settled_kernel() -> u64 {
+    let mut lowest = machine_kernel().unwrap_or(0);
+    let mut steady = 0;
+    for _ in 0..30 {
+        if steady == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let now = machine_kernel().unwrap_or(lowest);
+        if now < lowest {
+            lowest = now;
+            steady = 0;
+        } else {
+            steady += 1;
+        }
+    }
+    lowest
+}
+
+/// One `GET /` on a connection of its own, closed by the server once
+/// answered: an error unless a 200 comes back within `within`.
+fn one_request(port: u16, within: Duration) -> Result<(), String> {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let failed = |e: std::io::Error| format!("the first request: {e}");
+    let mut stream = TcpStream::connect_timeout(&address, within).map_err(failed)?;
+    stream.set_read_timeout(Some(within)).map_err(failed)?;
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n")
+        .map_err(failed)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).map_err(failed)?;
+    if answer.starts_with(b"HTTP/1.1 200 ") {
+        Ok(())
+    } else {
+        Err(format!(
+            "the first request was answered `{}`",
+            String::from_utf8_lossy(&answer[..answer.len().min(40)])
+        ))
+    }
+}
+
 /// Waits (at most 10 s) until a thread-per-connection server has a thread
 /// for every idle connection, then until the server's open descriptors
 /// stop changing: every server builds its runtime and takes its idle
@@ -872,6 +989,91 @@ fn still_open(stream: &TcpStream) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_point_records_the_median_run_with_the_lowest_and_highest_as_bounds() {
+        let mut runs = BTreeMap::new();
+        for value in [30.0, 10.0, 20.0] {
+            let mut one = Map::new();
+            insert(&mut one, "load/a/1", "bytes", value);
+            collect(&mut runs, one);
+        }
+        let mut once = Map::new();
+        insert(&mut once, "load/b/1", "count", 7.0);
+        collect(&mut runs, once);
+        let mut out = Map::new();
+        summarize(&mut out, runs);
+        assert_eq!(
+            out["load/a/1"],
+            json!({ "unit": "bytes", "value": 20.0, "lower": 10.0, "upper": 30.0 })
+        );
+        // One run: no spread to give.
+        assert_eq!(out["load/b/1"], json!({ "unit": "count", "value": 7.0 }));
+    }
+
+    #[test]
+    fn the_models_run_in_an_order_that_changes_from_run_to_run() {
+        let mut seed = 12_345;
+        let mut first = Vec::new();
+        let mut before_tokio = std::collections::BTreeSet::new();
+        for _ in 0..40 {
+            let order = shuffled(Model::ALL, &mut seed);
+            let mut names: Vec<&str> = order.iter().map(|m| m.name()).collect();
+            let at = |m: Model| order.iter().position(|&o| o == m).unwrap();
+            if at(Model::TokioMultiThread) > 0 {
+                before_tokio.insert(order[at(Model::TokioMultiThread) - 1].name());
+            }
+            first.push(names[0]);
+            names.sort_unstable();
+            let mut all: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
+            all.sort_unstable();
+            assert_eq!(names, all, "every model once");
+        }
+        first.sort_unstable();
+        first.dedup();
+        assert_eq!(first.len(), 4, "each model comes first at times");
+        assert_eq!(before_tokio.len(), 3, "tokio follows each other model");
+    }
+
+    #[test]
+    fn the_first_request_must_be_answered_in_time() {
+        let listener = bind_loopback(64).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || serve(Model::TokioMultiThread, listener));
+        one_request(port, Duration::from_secs(10)).unwrap();
+        // A listener nobody accepts from: the connect completes in the
+        // kernel's queue, the answer never comes. The channel bounds the
+        // wait far above the 300 ms asked for, should the timeout not hold.
+        let silent = bind_loopback(64).unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let (sent, answer) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            sent.send(one_request(port, Duration::from_millis(300)))
+        });
+        let outcome = answer.recv_timeout(Duration::from_secs(20));
+        let error = outcome.expect("gave up in time").unwrap_err();
+        assert!(error.contains("first request"), "{error}");
+        // A server that answers, but not with a 200.
+        let refusing = bind_loopback(64).unwrap();
+        let port = refusing.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut stream, _) = refusing.accept().unwrap();
+            // The whole request read first: closing with unread bytes would
+            // reset the connection before the client reads the answer.
+            let mut head = Vec::new();
+            let mut buf = [0u8; 256];
+            while !head.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        });
+        let error = one_request(port, Duration::from_secs(10)).unwrap_err();
+        assert!(error.contains("400"), "{error}");
+        drop(silent);
+    }
 
     #[test]
     fn wrk_figures_come_from_the_report_line_in_microseconds() {

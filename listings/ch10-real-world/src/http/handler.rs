@@ -20,12 +20,16 @@ pub enum Head {
 /// Why a request head is refused, each with its response (RFC 9110 §15).
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum Status {
-    /// `400`: malformed, over the limit, carrying a body, or HTTP/1.1
-    /// without exactly one `Host` header (RFC 9112 §3.2).
+    /// `400`: malformed, carrying a body, or without exactly one valid
+    /// `Host` header where RFC 9112 §3.2 asks for one.
     BadRequest,
+    /// `414`: a request line longer than the limit (RFC 9112 §3).
+    UriTooLong,
+    /// `431`: a head over the limit whose request line is not (RFC 6585 §5).
+    HeaderFieldsTooLarge,
     /// `501`: a well-formed method other than `GET` (RFC 9110 §15.6.2).
     NotImplemented,
-    /// `505`: a well-formed version other than 1.0 and 1.1 (§15.6.6).
+    /// `505`: a well-formed version whose major number is not 1 (§15.6.6).
     VersionNotSupported,
 }
 
@@ -34,6 +38,8 @@ impl Status {
     pub fn response(self) -> &'static [u8] {
         match self {
             Status::BadRequest => BAD_REQUEST,
+            Status::UriTooLong => URI_TOO_LONG,
+            Status::HeaderFieldsTooLarge => HEADER_FIELDS_TOO_LARGE,
             Status::NotImplemented => NOT_IMPLEMENTED,
             Status::VersionNotSupported => VERSION_NOT_SUPPORTED,
         }
@@ -65,6 +71,11 @@ Content-Length: 13\r\nConnection: close\r\n\r\nhello, world\n";
 /// The responses to a refused request; the connection then closes.
 pub const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+pub const URI_TOO_LONG: &[u8] =
+    b"HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+pub const HEADER_FIELDS_TOO_LARGE: &[u8] =
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n\
+Content-Length: 0\r\nConnection: close\r\n\r\n";
 pub const NOT_IMPLEMENTED: &[u8] = b"HTTP/1.1 501 Not Implemented\r\n\
 Content-Length: 0\r\nConnection: close\r\n\r\n";
 pub const VERSION_NOT_SUPPORTED: &[u8] =
@@ -76,13 +87,13 @@ Content-Length: 0\r\nConnection: close\r\n\r\n";
 /// client has sent so far. Never panics: every branch returns a verdict.
 pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
     use Status::*;
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        // No end yet: wait, unless the head is already too long to accept.
-        return if buf.len() > max_head {
-            Head::Rejected(BadRequest)
-        } else {
-            Head::Partial
-        };
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n");
+    // Over the limit, ended or not: refuse without waiting for more.
+    if end.map_or(buf.len(), |end| end + 4) > max_head {
+        return Head::Rejected(too_long(buf, max_head));
+    }
+    let Some(end) = end else {
+        return Head::Partial;
     };
     let Ok(head) = std::str::from_utf8(&buf[..end]) else {
         return Head::Rejected(BadRequest);
@@ -96,14 +107,14 @@ pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
     };
     let bad_target =
         !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control());
-    if end + 4 > max_head || !is_token(method) || bad_target {
+    if !is_token(method) || bad_target {
         return Head::Rejected(BadRequest);
     }
-    let http_11 = match version {
-        "HTTP/1.1" => true,
-        "HTTP/1.0" => false,
-        _ if is_http_version(version) => return Head::Rejected(VersionNotSupported),
-        _ => return Head::Rejected(BadRequest),
+    // Any 1.x from 1.1 up is served as 1.1 (RFC 9110 §2.5).
+    let http_11 = match http_version(version) {
+        Some((b'1', minor)) => minor != b'0',
+        Some(_) => return Head::Rejected(VersionNotSupported),
+        None => return Head::Rejected(BadRequest),
     };
     if method != "GET" {
         return Head::Rejected(NotImplemented);
@@ -111,7 +122,7 @@ pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
     let Some(headers) = read_headers(lines) else {
         return Head::Rejected(BadRequest);
     };
-    if headers.hosts > 1 || (http_11 && headers.hosts == 0) {
+    if headers.bad_host || headers.hosts > 1 || (http_11 && headers.hosts == 0) {
         return Head::Rejected(BadRequest);
     }
     // HTTP/1.1 keeps the connection open unless told to close; 1.0 closes
@@ -132,6 +143,8 @@ struct Headers {
     keep_alive: bool,
     /// How many `Host` header lines there are.
     hosts: usize,
+    /// A `Host` value is not a host and optional port (RFC 9112 §3.2).
+    bad_host: bool,
 }
 
 /// Reads the header lines; `None` for a malformed line or a body.
@@ -140,6 +153,7 @@ fn read_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Headers> {
         close: false,
         keep_alive: false,
         hosts: 0,
+        bad_host: false,
     };
     for line in lines {
         let (name, value) = line.split_once(':')?;
@@ -154,6 +168,7 @@ fn read_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Headers> {
             }
         } else if name.eq_ignore_ascii_case("host") {
             headers.hosts += 1;
+            headers.bad_host |= !is_host(value);
         } else if name.eq_ignore_ascii_case("transfer-encoding")
             || (name.eq_ignore_ascii_case("content-length") && value != "0")
         {
@@ -163,12 +178,57 @@ fn read_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Headers> {
     Some(headers)
 }
 
-/// `HTTP/` and a digit, a dot and a digit (RFC 9112 §2.3).
-fn is_http_version(version: &str) -> bool {
-    matches!(
-        version.strip_prefix("HTTP/").map(str::as_bytes),
-        Some([major, b'.', minor]) if major.is_ascii_digit() && minor.is_ascii_digit()
-    )
+/// The major and minor digits of `HTTP/` digit `.` digit (RFC 9112 §2.3).
+fn http_version(version: &str) -> Option<(u8, u8)> {
+    match version.strip_prefix("HTTP/")?.as_bytes() {
+        &[major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            Some((major, minor))
+        }
+        _ => None,
+    }
+}
+
+/// A head over `max_head`: `414` if its request line alone is over it,
+/// since the target is the part of that line that can be long; else `431`.
+fn too_long(buf: &[u8], max_head: usize) -> Status {
+    let line = buf.windows(2).position(|w| w == b"\r\n");
+    if line.unwrap_or(buf.len()) > max_head {
+        Status::UriTooLong
+    } else {
+        Status::HeaderFieldsTooLarge
+    }
+}
+
+/// A `Host` value: `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2):
+/// a bracketed IP literal, or a name of unreserved, sub-delims and `%`
+/// characters (which covers IPv4 addresses); the port digits only.
+fn is_host(value: &str) -> bool {
+    let (host_ok, port) = match value.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((literal, port)) => {
+                let ok = literal.bytes().all(|b| is_name_byte(b) || b == b':');
+                (ok && !literal.is_empty(), port)
+            }
+            None => return false,
+        },
+        None => {
+            let (host, port) =
+                value.split_at(value.find(':').unwrap_or(value.len()));
+            (host.bytes().all(is_name_byte), port)
+        }
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    host_ok && port_ok
+}
+
+/// A byte of a reg-name: unreserved, sub-delims, or `%` (RFC 3986 §3.2.2).
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b)
 }
 
 /// A method or header name: one or more token characters (RFC 9110 §5.6.2).
@@ -305,7 +365,10 @@ mod tests {
             }
         ));
         let bad = Head::Rejected(Status::BadRequest);
-        assert_eq!(parse_head(&[b'a'; MAX + 1], MAX), bad);
+        assert_eq!(
+            parse_head(&[b'a'; MAX + 1], MAX),
+            Head::Rejected(Status::UriTooLong)
+        );
         assert_eq!(parse_head(b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", MAX), bad);
     }
 
@@ -343,6 +406,62 @@ mod tests {
         );
         assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), None); // 1.0 needs no Host
         assert_eq!(status(b"GET / HTTP/1.1\r\nHOST: x\r\n\r\n"), None);
+    }
+
+    /// RFC 9110 §2.5: a later 1.x is served as 1.1, and only another major
+    /// version gets 505. RFC 9112 §3: a request line over the limit gets
+    /// 414, a head over it otherwise 431. RFC 9112 §3.2: an invalid `Host`
+    /// value gets 400.
+    #[test]
+    fn later_minor_versions_long_heads_and_bad_hosts_get_their_status() {
+        let status = |head: &[u8], max| match parse_head(head, max) {
+            Head::Rejected(status) => Some(status),
+            _ => None,
+        };
+        use Status::*;
+        let http_1_2 = b"GET / HTTP/1.2\r\nHost: x\r\n\r\n";
+        assert!(matches!(
+            parse_head(http_1_2, MAX),
+            Head::Complete {
+                keep_alive: true,
+                ..
+            }
+        ));
+        assert_eq!(status(b"GET / HTTP/1.9\r\n\r\n", MAX), Some(BadRequest));
+        assert_eq!(
+            status(b"GET / HTTP/3.1\r\nHost: x\r\n\r\n", MAX),
+            Some(VersionNotSupported)
+        );
+        let long_target =
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(60));
+        assert_eq!(status(long_target.as_bytes(), 64), Some(UriTooLong));
+        // Unfinished: the request line alone is already over the limit.
+        assert_eq!(status(&long_target.as_bytes()[..66], 64), Some(UriTooLong));
+        let long_header =
+            format!("GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n", "a".repeat(60));
+        assert_eq!(
+            status(long_header.as_bytes(), 64),
+            Some(HeaderFieldsTooLarge)
+        );
+        assert_eq!(
+            status(&long_header.as_bytes()[..66], 64),
+            Some(HeaderFieldsTooLarge)
+        );
+        for host in ["a b", "x/y", "x:8o", "[::1", "@x", "[]", "x?"] {
+            let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert_eq!(status(head.as_bytes(), MAX), Some(BadRequest), "{host}");
+        }
+        for host in [
+            "",
+            "example.com:8080",
+            "127.0.0.1",
+            "[::1]:80",
+            "a%20b",
+            "x:",
+        ] {
+            let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert_eq!(status(head.as_bytes(), MAX), None, "{host}");
+        }
     }
 
     /// Random buffers, and every cut of them, from a fixed seed: half are

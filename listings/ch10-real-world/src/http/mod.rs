@@ -68,7 +68,8 @@ impl Model {
 /// What the server tolerates from a client before it closes the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// A request head longer than this gets `400 Bad Request`.
+    /// A request head longer than this gets `414 URI Too Long` if its request
+    /// line alone is, else `431 Request Header Fields Too Large`.
     pub max_head: usize,
     /// Once a request has begun, its whole head must arrive within this;
     /// a client that stalls mid-request is closed. The responses to what
@@ -126,8 +127,8 @@ pub fn serve_with_limits(
 
 /// After a response that closes the connection, how long in total and how
 /// much the server reads and drops before it closes (see `blocking::close`).
-const LINGER_TIME: Duration = Duration::from_millis(500);
-const LINGER_BYTES: usize = 64 * 1024;
+pub const LINGER_TIME: Duration = Duration::from_millis(500);
+pub const LINGER_BYTES: usize = 64 * 1024;
 
 /// How long an accept loop sleeps when the process or the kernel is out of
 /// file descriptors or memory, before it tries again.
@@ -141,16 +142,24 @@ const ENFILE: i32 = 23;
 const ENOBUFS: i32 = 105;
 const ENOMEM: i32 = 12;
 
+/// The network errors of a connection still in the queue, which Linux's
+/// `accept` passes up and the Linux accept(2) manual says to retry like
+/// `EAGAIN`: ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET,
+/// EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH (`asm-generic/errno.h`).
+const PENDING_NETWORK_ERRORS: [i32; 8] = [100, 71, 92, 112, 64, 113, 95, 101];
+
 /// What an accept loop does after `accept` failed with `error`: how long
 /// to pause before it accepts again, or the error that ends the server.
 ///
-/// - The client gave up first (the connection was aborted or reset) or a
-///   signal came: no pause, accept the next connection.
+/// - The client gave up first (the connection was aborted or reset), a
+///   signal came, or a network error of that connection came up through
+///   `accept` ([`PENDING_NETWORK_ERRORS`]): no pause, accept the next one.
 /// - Out of file descriptors (`EMFILE` for the process, `ENFILE` for the
 ///   system) or memory (`ENOBUFS`, `ENOMEM`): the connection stays in the
 ///   accept queue, and open connections free what it needs as they close,
 ///   so pause [`ACCEPT_BACKOFF`] (not spin, not exit) and try again.
-/// - Anything else means the listener itself is broken: return it.
+/// - Anything else (`EBADF`, `EINVAL` and the like) is a fault of the
+///   listener itself: return it.
 fn pause_after(error: io::Error) -> io::Result<Duration> {
     use io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
     if matches!(
@@ -160,6 +169,7 @@ fn pause_after(error: io::Error) -> io::Result<Duration> {
         return Ok(Duration::ZERO);
     }
     match error.raw_os_error() {
+        Some(code) if PENDING_NETWORK_ERRORS.contains(&code) => Ok(Duration::ZERO),
         Some(EMFILE | ENFILE | ENOBUFS | ENOMEM) => Ok(ACCEPT_BACKOFF),
         _ => Err(error),
     }
@@ -176,6 +186,20 @@ mod tests {
         const EBADF: i32 = 9;
         const EINVAL: i32 = 22;
         assert_eq!(pause_after(os(ECONNABORTED)).unwrap(), Duration::ZERO);
+        // The Linux accept(2) manual, "Error handling", for TCP: retry at once.
+        let named = [
+            ("ENETDOWN", 100),
+            ("EPROTO", 71),
+            ("ENOPROTOOPT", 92),
+            ("EHOSTDOWN", 112),
+            ("ENONET", 64),
+            ("EHOSTUNREACH", 113),
+            ("EOPNOTSUPP", 95),
+            ("ENETUNREACH", 101),
+        ];
+        for (name, code) in named {
+            assert_eq!(pause_after(os(code)).unwrap(), Duration::ZERO, "{name}");
+        }
         for code in [EMFILE, ENFILE, ENOBUFS, ENOMEM] {
             assert_eq!(pause_after(os(code)).unwrap(), ACCEPT_BACKOFF, "{code}");
         }
