@@ -65,7 +65,7 @@ export function makeEpub(bookDir, out) {
     // The chapters (<h1>) become the EPUB's files; the contents lists them
     // and their sections.
     execFileSync('pandoc', [
-      '--from', 'html', '--to', 'epub3', '--epub-chapter-level=1', '--toc', '--toc-depth=2',
+      '--from', 'html+raw_html', '--to', 'epub3', '--epub-chapter-level=1', '--toc', '--toc-depth=2',
       '--metadata', `title=${TITLE}`, '--metadata', `author=${AUTHOR}`, '--metadata', 'lang=en',
       '--resource-path', dir, '--output', path.resolve(out), path.join(dir, 'book.html'),
     ], { stdio: ['ignore', 'inherit', 'inherit'] });
