@@ -63,9 +63,12 @@ export function makeEpub(bookDir, out) {
     const { html, charts } = epubSource(readFileSync(path.join(bookDir, 'print.html'), 'utf8'), dir);
     writeFileSync(path.join(dir, 'book.html'), html);
     // The chapters (<h1>) become the EPUB's files; the contents lists them
-    // and their sections.
+    // and their sections. Read as plain `html`, pandoc keeps a <details>
+    // exercise answer's words, not the element: in the EPUB each answer
+    // follows its "Answer" line openly. (`html+raw_html` keeps <details>, but
+    // wraps <summary>'s text in a <p>, which epubcheck 4.2.6 rejects.)
     execFileSync('pandoc', [
-      '--from', 'html+raw_html', '--to', 'epub3', '--epub-chapter-level=1', '--toc', '--toc-depth=2',
+      '--from', 'html', '--to', 'epub3', '--epub-chapter-level=1', '--toc', '--toc-depth=2',
       '--metadata', `title=${TITLE}`, '--metadata', `author=${AUTHOR}`, '--metadata', 'lang=en',
       '--resource-path', dir, '--output', path.resolve(out), path.join(dir, 'book.html'),
     ], { stdio: ['ignore', 'inherit', 'inherit'] });
