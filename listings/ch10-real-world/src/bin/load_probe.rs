@@ -599,8 +599,8 @@ impl Limits {
             let room = self.threads_max.min(self.pid_max).saturating_sub(live);
             if room < n + MARGIN {
                 return Some(format!(
-                    "room for {room} more threads (threads-max {}, pid_max {}, {live} alive) \
-                     < {n} + {MARGIN}",
+                    "room for {room} more threads (threads-max {}, pid_max {}, \
+                     {live} alive) < {n} + {MARGIN}",
                     self.threads_max, self.pid_max
                 ));
             }
