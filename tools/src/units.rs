@@ -7,7 +7,8 @@ use crate::measurements::Unit;
 
 /// `value` scaled to the largest unit it reaches, with 3 significant digits
 /// and no trailing zeros: `31.2 µs`, `450 ns`, `9.63 KiB`, `128 B`; a count
-/// is a plain number: `1000`, `2.5`; a rate is one per second: `95600/s`.
+/// is a plain number, grouped: `1 000`, `2.5`; a rate is one per second:
+/// `95 600/s`.
 pub fn format_value(value: f64, unit: Unit) -> String {
     let (scales, next_at): (&[(f64, &str)], f64) = match unit {
         Unit::Ns => (&[(1.0, "ns"), (1e3, "µs"), (1e6, "ms"), (1e9, "s")], 1000.0),
@@ -44,12 +45,18 @@ pub fn format_value(value: f64, unit: Unit) -> String {
     format!("{number} {name}")
 }
 
-/// A count: whole numbers as they are, others with 3 significant digits.
+/// A count: whole numbers as they are, others with 3 significant digits;
+/// from 1000 on the thousands are grouped by a no-break space, as the book
+/// writes `10 000` and as `{{#const}}` prints integers.
 fn format_count(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
+    let text = if value.fract() == 0.0 && value.abs() < 1e15 {
         format!("{value:.0}")
     } else {
         significant(value, 3)
+    };
+    match text.parse::<i128>() {
+        Ok(whole) => crate::preprocess::constants::group(whole),
+        Err(_) => text,
     }
 }
 
@@ -141,10 +148,13 @@ mod tests {
 
     #[test]
     fn counts_are_plain_numbers() {
-        assert_eq!(format_value(1000.0, Unit::Count), "1000");
+        assert_eq!(format_value(999.0, Unit::Count), "999");
+        assert_eq!(format_value(1000.0, Unit::Count), "1\u{a0}000");
+        assert_eq!(format_value(10_002.0, Unit::Count), "10\u{a0}002");
         assert_eq!(format_value(2.5, Unit::Count), "2.5");
         assert_eq!(format_value(1.23456, Unit::Count), "1.23");
-        assert_eq!(format_value(95600.0, Unit::PerSecond), "95600/s");
+        assert_eq!(format_value(95600.0, Unit::PerSecond), "95\u{a0}600/s");
+        assert_eq!(format_value(-4321.0, Unit::Count), "-4\u{a0}321");
     }
 
     #[test]

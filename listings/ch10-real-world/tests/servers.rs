@@ -22,6 +22,13 @@ const LIMITS: Limits = Limits {
     idle_timeout: Duration::from_secs(60),
 };
 
+/// The idle timeout of `an_idle_keep_alive_connection_is_closed_after_the_idle_timeout`,
+/// three times `head_timeout`, and the slack it allows past it for a timer
+/// that fires late on a loaded machine; their sum stays under `REPLY_WAIT`,
+/// the longest the client's read waits.
+const SHORT_IDLE: Duration = Duration::from_secs(3);
+const IDLE_SLACK: Duration = Duration::from_millis(1500);
+
 /// How long a client waits for a reply before it says there was none.
 /// Generous: a loaded machine answers a loopback request far sooner.
 const REPLY_WAIT: Duration = Duration::from_secs(5);
@@ -229,10 +236,14 @@ fn the_concurrency_check_fails_a_server_that_serves_one_connection_at_a_time() {
 /// data tossed -> `tcp_send_active_reset`), and responses not yet sent are
 /// lost. So the client, its receive buffer `SMALL_BUFFER`, pipelines
 /// `PIPELINED` requests, the last asking to close, then more bytes, and
-/// reads nothing until the server has had time to close: the responses
+/// reads nothing for `UNREAD_FOR`, while the server answers and begins its
+/// close: the responses
 /// (about a hundred kilobytes) outgrow what the client takes in unread, so
 /// some are still in the server's socket at its close. `Err` names the
 /// first response that did not arrive.
+/// How long the close check's client waits before it reads anything.
+const UNREAD_FOR: Duration = Duration::from_millis(200);
+
 fn every_response_survives_the_close(addr: SocketAddr) -> Result<(), String> {
     const PIPELINED: usize = 1000;
     let mut stream = connect_small(addr);
@@ -242,7 +253,7 @@ fn every_response_survives_the_close(addr: SocketAddr) -> Result<(), String> {
     stream
         .write_all(&requests)
         .map_err(|e| format!("write: {e}"))?;
-    thread::sleep(Duration::from_millis(200));
+    thread::sleep(UNREAD_FOR);
     for i in 0..PIPELINED {
         let response = read_response(&mut stream)
             .map_err(|e| format!("response {i}: {:?}: {e}", e.kind()))?;
@@ -296,12 +307,17 @@ fn the_close_check_fails_a_server_that_closes_by_a_plain_drop() {
 /// blocked no later). A server whose write waits for ever never closes:
 /// the loop gives up after `REPLY_WAIT` plus four bounds.
 fn a_client_that_never_reads_is_dropped(addr: SocketAddr) -> Result<(), String> {
+    never_reading_client(addr, REPLY_WAIT + 4 * STALL_BOUND)
+}
+
+/// The check above, giving up after `give_up`.
+fn never_reading_client(addr: SocketAddr, give_up: Duration) -> Result<(), String> {
     let mut stream = connect_small(addr);
     let step = Duration::from_millis(100);
     stream.set_write_timeout(Some(step)).unwrap();
     let chunk = GET.repeat(1000); // whole requests, written without a gap
     let (began, mut at, mut stalled) = (Instant::now(), 0, None);
-    while began.elapsed() < REPLY_WAIT + 4 * STALL_BOUND {
+    while began.elapsed() < give_up {
         let tried = Instant::now();
         match stream.write(&chunk[at..]) {
             Ok(n) => (at, stalled) = ((at + n) % chunk.len(), None),
@@ -319,6 +335,18 @@ fn a_client_that_never_reads_is_dropped(addr: SocketAddr) -> Result<(), String> 
         }
     }
     Err(format!("still open after {:?}", began.elapsed()))
+}
+
+/// The control: `serve_then_drop` writes with a plain `write_all`, no
+/// deadline, so it waits for ever on a client that never reads, and the
+/// check must say so (given twice `STALL_BOUND`, to keep the test short).
+#[test]
+fn the_never_reading_check_fails_a_server_whose_write_has_no_deadline() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || serve_then_drop(listener));
+    let error = never_reading_client(addr, 2 * STALL_BOUND).unwrap_err();
+    assert!(error.starts_with("still open"), "{error}");
 }
 
 #[test]
@@ -541,7 +569,8 @@ macro_rules! every_model {
                     b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
                     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
                     b"GET / HTTP/1.1\r\nHost: \xff\xfe\r\n\r\n",
-                    b"\r\n\r\n",
+                    // Empty lines before it are skipped; a space is not empty.
+                    b"\r\n\r\n \r\n\r\n",
                 ] {
                     let mut stream = connect(addr);
                     stream.write_all(bad).unwrap();
@@ -582,6 +611,11 @@ macro_rules! every_model {
                 // RFC 9110 §2.5: a later minor version is served as 1.1.
                 let mut stream = connect(addr);
                 stream.write_all(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n").unwrap();
+                assert_hello(&read_response(&mut stream).unwrap());
+                // RFC 9112 §2.2 and §3.2.2: an empty line before the request
+                // line, and an absolute-form target, are accepted.
+                let absolute = b"\r\nGET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n";
+                stream.write_all(absolute).unwrap();
                 assert_hello(&read_response(&mut stream).unwrap());
             }
 
@@ -680,16 +714,21 @@ macro_rules! every_model {
                 assert!(closed, "still open after four times head_timeout");
             }
 
+            /// Closed between nine tenths of `SHORT_IDLE` and `SHORT_IDLE`
+            /// plus `IDLE_SLACK`: `head_timeout` is a third of it, so a
+            /// server that applied that one between requests closes too
+            /// soon, and one that applied none is still open at the end.
             #[test]
             fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-                let idle = Limits { idle_timeout: Duration::from_secs(1), ..LIMITS };
+                let idle = Limits { idle_timeout: SHORT_IDLE, ..LIMITS };
                 let mut stream = connect(start_with(MODEL, idle));
                 stream.write_all(GET).unwrap();
                 assert_hello(&read_response(&mut stream).unwrap());
                 let began = Instant::now();
                 assert!(closed_by_server(&mut stream), "still open");
                 let took = began.elapsed();
-                assert!(took >= idle.idle_timeout / 2, "closed after {took:?}");
+                assert!(took >= SHORT_IDLE * 9 / 10, "closed after {took:?}");
+                assert!(took <= SHORT_IDLE + IDLE_SLACK, "closed after {took:?}");
             }
 
             #[test]

@@ -62,11 +62,15 @@ struct Plan {
 }
 
 const FULL: Plan = Plan {
-    busy: &[10, 100, 1_000, 10_000],
-    idle: &[100, 1_000, 10_000],
+    busy: &FULL_BUSY,
+    idle: &FULL_IDLE,
     run_s: 3,
-    runs: 3,
+    runs: FULL_RUNS,
 };
+/// The full sweep's points and runs, named so that the book prints them.
+const FULL_BUSY: [usize; 4] = [10, 100, 1_000, 10_000];
+const FULL_IDLE: [usize; 3] = [100, 1_000, 10_000];
+const FULL_RUNS: usize = 3;
 const QUICK: Plan = Plan {
     busy: &[100],
     idle: &[1_000],
@@ -774,8 +778,12 @@ fn run_points(out: &mut Map<String, Value>, plan: &Plan, limits: &Limits) {
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
+        & SEED_MASK
         | 1;
     eprintln!("load_probe: shuffle seed {seed}");
+    // Saved with the figures, so that the order of a sweep can be redrawn.
+    insert(out, "load/shuffle_seed", "count", seed as f64);
+    insert(out, "load/runs", "count", plan.runs as f64);
     let mut runs: BTreeMap<String, (String, Vec<f64>)> = BTreeMap::new();
     let mut stopped: Vec<(Scenario, Model)> = Vec::new();
     for (scenario, x) in points {
@@ -793,8 +801,12 @@ fn run_points(out: &mut Map<String, Value>, plan: &Plan, limits: &Limits) {
             }
         }
     }
-    summarize(out, runs);
+    summarize(out, runs, plan.runs);
 }
+
+/// The seed is kept below 2^53, so that it survives the figures file's
+/// floating-point numbers exactly.
+const SEED_MASK: u64 = (1 << 53) - 1;
 
 /// `models` in an order drawn from `seed` (xorshift64, Fisher-Yates).
 fn shuffled(mut models: [Model; 4], seed: &mut u64) -> [Model; 4] {
@@ -820,14 +832,22 @@ fn collect(
 }
 
 /// Each id's median over its runs, with the lowest and highest run as
-/// `lower` and `upper` when there was more than one.
+/// `lower` and `upper` when there was more than one. An id that fewer than
+/// `wanted` runs gave is left out (and named on stderr), so that no figure
+/// the book cites is the median of fewer runs than it says: a marker
+/// naming it fails the build.
 fn summarize(
     out: &mut Map<String, Value>,
     runs: BTreeMap<String, (String, Vec<f64>)>,
+    wanted: usize,
 ) {
     for (id, (unit, mut values)) in runs {
         values.sort_by(f64::total_cmp);
         let n = values.len();
+        if n < wanted {
+            eprintln!("{id}: only {n} of {wanted} runs gave it, not recorded");
+            continue;
+        }
         let median = if n % 2 == 1 {
             values[n / 2]
         } else {
@@ -956,8 +976,10 @@ fn one_request(port: u16, within: Duration) -> Result<(), String> {
 /// connections before the count that wrk's connections are measured from.
 fn settle(server: &Server, model: Model, idle: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
+    // A thread for each idle connection, plus the main thread and the
+    // watchdog.
     let want = if model == Model::ThreadPerConnection {
-        idle as u64
+        idle as u64 + 2
     } else {
         0
     };
@@ -1002,13 +1024,23 @@ mod tests {
         insert(&mut once, "load/b/1", "count", 7.0);
         collect(&mut runs, once);
         let mut out = Map::new();
-        summarize(&mut out, runs);
+        summarize(&mut out, runs.clone(), 3);
         assert_eq!(
             out["load/a/1"],
             json!({ "unit": "bytes", "value": 20.0, "lower": 10.0, "upper": 30.0 })
         );
-        // One run: no spread to give.
+        // One run of three: left out, so that a marker citing it fails.
+        assert!(!out.contains_key("load/b/1"), "{out:?}");
+        // A sweep of one run: no spread to give.
+        let mut out = Map::new();
+        summarize(&mut out, runs, 1);
         assert_eq!(out["load/b/1"], json!({ "unit": "count", "value": 7.0 }));
+    }
+
+    #[test]
+    fn the_shuffle_seed_survives_the_figures_file() {
+        let seed = (u64::MAX - 2) & SEED_MASK | 1;
+        assert_eq!(seed as f64 as u64, seed);
     }
 
     #[test]

@@ -27,7 +27,8 @@ pub enum Status {
     UriTooLong,
     /// `431`: a head over the limit whose request line is not (RFC 6585 §5).
     HeaderFieldsTooLarge,
-    /// `501`: a well-formed method other than `GET` (RFC 9110 §15.6.2).
+    /// `501`: a well-formed method other than `GET` and `HEAD` (RFC 9110
+    /// §15.6.2).
     NotImplemented,
     /// `505`: a well-formed version whose major number is not 1 (§15.6.6).
     VersionNotSupported,
@@ -84,18 +85,21 @@ Content-Length: 0\r\nConnection: close\r\n\r\n";
 
 // ANCHOR: parse_head
 /// Judges the request head at the start of `buf`, which holds what the
-/// client has sent so far. Never panics: every branch returns a verdict.
+/// client has sent so far. It slices only where it found bytes, unwraps
+/// nothing fallible, and the fuzz tests found no input that panics it.
 pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
     use Status::*;
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n");
+    // Empty lines before the request line are skipped (RFC 9112 §2.2).
+    let skip = buf.chunks(2).take_while(|pair| *pair == b"\r\n").count() * 2;
+    let end = buf[skip..].windows(4).position(|w| w == b"\r\n\r\n");
     // Over the limit, ended or not: refuse without waiting for more.
-    if end.map_or(buf.len(), |end| end + 4) > max_head {
+    if end.map_or(buf.len(), |end| skip + end + 4) > max_head {
         return Head::Rejected(too_long(buf, max_head));
     }
     let Some(end) = end else {
         return Head::Partial;
     };
-    let Ok(head) = std::str::from_utf8(&buf[..end]) else {
+    let Ok(head) = std::str::from_utf8(&buf[skip..][..end]) else {
         return Head::Rejected(BadRequest);
     };
     let mut lines = head.split("\r\n");
@@ -105,8 +109,9 @@ pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
     else {
         return Head::Rejected(BadRequest);
     };
-    let bad_target =
-        !target.starts_with('/') || target.bytes().any(|b| b.is_ascii_control());
+    // Origin-, absolute- and asterisk-form (RFC 9112 §3.2.1-§3.2.4).
+    let form_ok = target.starts_with('/') || target == "*" || is_absolute(target);
+    let bad_target = !form_ok || target.bytes().any(|b| b.is_ascii_control());
     if !is_token(method) || bad_target {
         return Head::Rejected(BadRequest);
     }
@@ -116,20 +121,25 @@ pub fn parse_head(buf: &[u8], max_head: usize) -> Head {
         Some(_) => return Head::Rejected(VersionNotSupported),
         None => return Head::Rejected(BadRequest),
     };
-    if method != "GET" {
+    if method != "GET" && method != "HEAD" {
         return Head::Rejected(NotImplemented);
     }
     let Some(headers) = read_headers(lines) else {
         return Head::Rejected(BadRequest);
     };
-    if headers.bad_host || headers.hosts > 1 || (http_11 && headers.hosts == 0) {
+    // Asterisk-form names nothing to get (RFC 9112 §3.2.4).
+    if target == "*"
+        || headers.bad_host
+        || headers.hosts > 1
+        || (http_11 && headers.hosts == 0)
+    {
         return Head::Rejected(BadRequest);
     }
     // HTTP/1.1 keeps the connection open unless told to close; 1.0 closes
     // unless asked to keep it open.
     let keep_alive = !headers.close && (http_11 || headers.keep_alive);
     Head::Complete {
-        len: end + 4,
+        len: skip + end + 4,
         keep_alive,
     }
 }
@@ -179,6 +189,18 @@ fn read_headers<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Headers> {
 }
 
 /// The major and minor digits of `HTTP/` digit `.` digit (RFC 9112 §2.3).
+/// An absolute-form target: `http://` or `https://` (the scheme in any
+/// case) and an authority (RFC 9112 §3.2.2). Its path is not looked at: the
+/// server answers every path alike.
+fn is_absolute(target: &str) -> bool {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return false;
+    };
+    let known =
+        scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    known && !rest.is_empty() && !rest.starts_with('/')
+}
+
 fn http_version(version: &str) -> Option<(u8, u8)> {
     match version.strip_prefix("HTTP/")?.as_bytes() {
         &[major, b'.', minor]
@@ -268,13 +290,18 @@ impl Connection {
         loop {
             match parse_head(&self.pending, self.limits.max_head) {
                 Head::Complete { len, keep_alive } => {
+                    // `parse_head` let only GET and HEAD, then a space, through.
+                    let head_only =
+                        self.pending.trim_ascii_start().starts_with(b"HEAD ");
                     self.pending.drain(..len);
                     answered = true;
+                    let ok = if keep_alive { OK_KEEP_ALIVE } else { OK_CLOSE };
+                    // HEAD gets GET's head, `Content-Length` included (§9.3.2).
+                    let body = if head_only { BODY.len() } else { 0 };
+                    out.extend_from_slice(&ok[..ok.len() - body]);
                     if !keep_alive {
-                        out.extend_from_slice(OK_CLOSE);
                         return Next::Close;
                     }
-                    out.extend_from_slice(OK_KEEP_ALIVE);
                 }
                 Head::Partial if self.pending.is_empty() => {
                     self.deadline = now + self.limits.idle_timeout;
@@ -372,6 +399,44 @@ mod tests {
         assert_eq!(parse_head(b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", MAX), bad);
     }
 
+    /// RFC 9112 §2.2: empty lines before the request line are skipped, and
+    /// count in the length consumed. §3.2.2: an absolute-form target is
+    /// accepted. §3.2.4: asterisk-form is well-formed (501 for OPTIONS), but
+    /// names nothing to GET.
+    #[test]
+    fn leading_empty_lines_absolute_and_asterisk_targets() {
+        let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        let led = [&b"\r\n\r\n"[..], get].concat();
+        let complete = |len| Head::Complete {
+            len,
+            keep_alive: true,
+        };
+        assert_eq!(parse_head(&led, MAX), complete(led.len()));
+        assert_eq!(parse_head(b"\r\n\r\n", MAX), Head::Partial);
+        let absolute = b"GET HTTP://x/index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_eq!(parse_head(absolute, MAX), complete(absolute.len()));
+        let status = |head: &[u8]| match parse_head(head, MAX) {
+            Head::Rejected(status) => Some(status),
+            _ => None,
+        };
+        use Status::*;
+        assert_eq!(
+            status(b"GET https:// HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Some(BadRequest)
+        );
+        assert_eq!(
+            status(b"GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Some(BadRequest)
+        );
+        let options = b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_eq!(status(options), Some(NotImplemented));
+        assert_eq!(
+            status(b"GET * HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Some(BadRequest)
+        );
+        assert_eq!(status(b"\r\n \r\n\r\n"), Some(BadRequest));
+    }
+
     /// RFC 9110 §15.6.2 and §15.6.6, RFC 9112 §3.2: a method the server
     /// does not implement, a version it does not speak, and an HTTP/1.1
     /// request with no `Host` or with two.
@@ -386,7 +451,8 @@ mod tests {
             status(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n"),
             Some(NotImplemented)
         );
-        assert_eq!(status(b"HEAD / HTTP/1.0\r\n\r\n"), Some(NotImplemented));
+        assert_eq!(status(b"PUT / HTTP/1.0\r\n\r\n"), Some(NotImplemented));
+        assert_eq!(status(b"HEAD / HTTP/1.0\r\n\r\n"), None);
         assert_eq!(
             status(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"),
             Some(VersionNotSupported)
@@ -525,6 +591,21 @@ mod tests {
 
     /// The head deadline runs from the request's first bytes: later bytes of
     /// the same head do not extend it, a new request does.
+    /// RFC 9110 §9.1 and §9.3.2: HEAD gets GET's response head, with its
+    /// `Content-Length`, and no body; a GET pipelined after it gets the body.
+    #[test]
+    fn head_gets_the_get_head_without_its_body() {
+        let now = Instant::now();
+        let mut conn = Connection::new(limits(), now);
+        let mut out = Vec::new();
+        let two =
+            b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_eq!(conn.receive(two, now, &mut out), Next::AwaitRequest);
+        let head = &OK_KEEP_ALIVE[..OK_KEEP_ALIVE.len() - BODY.len()];
+        assert_eq!(out, [head, OK_KEEP_ALIVE].concat());
+        assert!(head.ends_with(b"\r\n\r\n"));
+    }
+
     #[test]
     fn the_deadline_is_idle_between_requests_and_short_within_one() {
         let start = Instant::now();
