@@ -174,3 +174,45 @@ pub fn pool(
     Ok(())
 }
 // ANCHOR_END: pool
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// `write_all_by` bounds all its writes together: a reader that takes a
+    /// little every `SIP_EVERY`, sooner than the deadline, lets each `write`
+    /// get somewhere in time, yet the whole must stop at the deadline. A
+    /// socket write timeout alone, which bounds each call, would keep going
+    /// until the reader quits after `READ_FOR`.
+    #[test]
+    fn write_all_by_stops_at_its_deadline_however_often_the_reader_reads() {
+        const BOUND: Duration = Duration::from_secs(1);
+        const SIP_EVERY: Duration = Duration::from_millis(800);
+        const READ_FOR: Duration = Duration::from_secs(4);
+        // The deadline plus slack for a late timer on a loaded machine.
+        const LATEST: Duration = Duration::from_millis(2500);
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let reader = thread::spawn(move || {
+            let (began, mut buf) = (Instant::now(), vec![0; 64 * 1024]);
+            while began.elapsed() < READ_FOR {
+                if matches!((&client).read(&mut buf), Ok(0) | Err(_)) {
+                    return;
+                }
+                thread::sleep(SIP_EVERY);
+            }
+        });
+        // Far more than the two sockets' buffers hold, even grown.
+        let bytes = vec![b'x'; 64 << 20];
+        let began = Instant::now();
+        let result = write_all_by(&server, &bytes, began + BOUND);
+        let took = began.elapsed();
+        drop(server);
+        reader.join().unwrap();
+        let kind = result.map_err(|e| e.kind());
+        assert_eq!(kind, Err(io::ErrorKind::TimedOut), "after {took:?}");
+        assert!(took >= BOUND && took <= LATEST, "after {took:?}");
+    }
+}
