@@ -66,6 +66,8 @@ pub struct CitedTest {
 #[derive(Debug, Default)]
 pub struct Report {
     pub sections: usize,
+    /// The chapters (as messages name them) that have an exercises section.
+    pub with_exercises: std::collections::BTreeSet<String>,
     pub questions: usize,
     pub outputs: usize,
     pub figures: usize,
@@ -109,6 +111,7 @@ pub fn read_chapter(
             .find(|h| is_top(h.kind))
             .map_or(lines.len() + 1, |h| h.line);
         report.sections += 1;
+        report.with_exercises.insert(file.to_string());
         let before = report.questions;
         read_section(file, &lines, heading.line, end, chapter_dir, data, report);
         let asked = report.questions - before;
@@ -332,6 +335,41 @@ pub fn check_tests(tests: &[CitedTest], catalog: &TestCatalog) -> Vec<Problem> {
     problems
 }
 
+/// The part of SUMMARY.md whose chapters must each end with exercises.
+pub const COMPARISON_PART: &str = "The comparison, row by row";
+
+/// The chapter files (relative to `src/`) of the SUMMARY part
+/// [`COMPARISON_PART`]; an error if SUMMARY.md has no such part, so that
+/// renaming the part cannot switch the rule off.
+pub fn comparison_chapters(summary: &str) -> Result<Vec<String>, String> {
+    use mdbook_summary::SummaryItem;
+    let parsed = mdbook_summary::parse_summary(summary)
+        .map_err(|e| format!("cannot parse src/SUMMARY.md: {e:#}"))?;
+    let mut in_part = false;
+    let mut found = false;
+    let mut files = Vec::new();
+    for item in &parsed.numbered_chapters {
+        match item {
+            SummaryItem::PartTitle(title) => {
+                in_part = title == COMPARISON_PART;
+                found |= in_part;
+            }
+            SummaryItem::Link(link) if in_part => {
+                if let Some(location) = &link.location {
+                    files.push(location.to_string_lossy().replace('\\', "/"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !found {
+        return Err(format!(
+            "src/SUMMARY.md has no part \"# {COMPARISON_PART}\", whose chapters must have exercises"
+        ));
+    }
+    Ok(files)
+}
+
 /// `booktools check-exercises` from `root`: reads `src/*.md`, lists the
 /// cited tests (building them) and prints each problem on stderr and a
 /// summary on stdout. `Ok(false)` when problems were found.
@@ -346,6 +384,33 @@ pub fn run(root: &Path) -> Result<bool, String> {
         let file =
             crate::files::slashed(&crate::under(root, &Path::new("src").join(name)));
         read_chapter(&file, &text, &src, &data, &mut report);
+    }
+    // A SUMMARY.md without parts (or none: a test fixture) has no part to check.
+    let summary = crate::files::read_if_present(&src.join("SUMMARY.md"))?;
+    let required = match &summary {
+        Some(text)
+            if text
+                .lines()
+                .any(|l| l.starts_with("# ") && l != "# Summary") =>
+        {
+            comparison_chapters(text)?
+        }
+        _ => Vec::new(),
+    };
+    for file in required {
+        let named = crate::files::slashed(&crate::under(
+            root,
+            &Path::new("src").join(&file),
+        ));
+        if names.contains(&file) && !report.with_exercises.contains(&named) {
+            report.problems.push(problem(
+                &named,
+                1,
+                format!(
+                    "a chapter of the part \"{COMPARISON_PART}\" has no `## {HEADING}` section"
+                ),
+            ));
+        }
     }
     let wanted = cited_targets(&report.tests);
     if !wanted.is_empty() {

@@ -341,6 +341,44 @@ fn the_command_fails_on_a_test_the_workspace_does_not_have() {
 }
 
 #[test]
+fn every_chapter_of_the_comparison_part_must_have_exercises() {
+    let summary = "# Summary\n\n- [Intro](intro.md)\n\n# The comparison, row by row\n\n\
+                   - [Demo](ch01-demo.md)\n- [Other](ch02-other.md)\n\n# Reference\n\n\
+                   - [Faq](faq.md)\n";
+    assert_eq!(
+        booktools::exercises::comparison_chapters(summary).unwrap(),
+        ["ch01-demo.md", "ch02-other.md"]
+    );
+    let repo = fixture(GOOD)
+        .file("src/SUMMARY.md", summary)
+        .file("src/intro.md", "# Intro\n")
+        .file("src/faq.md", "# Faq\n")
+        .file("src/ch02-other.md", "# Other\n\n## The verdict\n\nText.\n");
+    let output = check_exercises(&repo);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with(
+            "error: src/ch02-other.md:1: a chapter of the part \"The comparison, row by \
+             row\" has no `## Exercises` section"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_summary_whose_parts_lack_the_comparison_part_is_an_error() {
+    let summary = "# Summary\n\n# The rows\n\n- [Demo](ch01-demo.md)\n";
+    let error = booktools::exercises::comparison_chapters(summary).unwrap_err();
+    assert!(
+        error.contains("has no part \"# The comparison, row by row\""),
+        "{error}"
+    );
+    let output = check_exercises(&fixture(GOOD).file("src/SUMMARY.md", summary));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
 fn the_command_exits_2_when_it_cannot_read_the_book() {
     let repo = Repo::new();
     let output = check_exercises(&repo);
