@@ -12,8 +12,8 @@
 // and a PDF outline built from the headings (`outline: true`, with `tagged: true`:
 // playwright-core/types/types.d.ts, PDFOptions).
 import { chromium } from 'playwright-core';
-import { createServer } from 'node:http';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { serve } from './serve.mjs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -24,34 +24,6 @@ const CHROMIUM_ARGS = [
 export const FOOTER_TITLE = 'Coroutines versus Threads, Checked in Rust';
 // Left and right page margins; check-pdf.mjs finds text past the right one.
 export const MARGIN_MM = 15;
-const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.woff': 'font/woff', '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf', '.json': 'application/json',
-};
-
-// A static file server for `root` on 127.0.0.1, on a port the system picks.
-async function serve(root) {
-  const server = createServer((req, res) => {
-    let rel;
-    try {
-      rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    const file = path.join(root, rel);
-    if (!file.startsWith(root) || !existsSync(file) || statSync(file).isDirectory()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': MIME[path.extname(file).toLowerCase()] || 'application/octet-stream' })
-      .end(readFileSync(file));
-  });
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
-
 // The page numbers and the book's title in the footer of every page. Chromium
 // fills the spans with these classes; the template needs its own font size.
 const FOOTER = `<div style="font-size: 8px; width: 100%; padding: 0 ${MARGIN_MM}mm; display: flex;
