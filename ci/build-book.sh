@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/tools.sh
 ensure_mdbook
+ensure_graphviz
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! mdbook build 2>&1 | tee "$log"; then

@@ -12,6 +12,7 @@ step "tools"
 ensure_rust_component fmt rustfmt
 ensure_rust_component clippy
 ensure_mdbook
+ensure_graphviz
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -54,13 +55,20 @@ cargo run --quiet --locked -p booktools -- check-includes
 step "exercises: 2 to 4 questions a chapter, every answer citing a checked output, test or figure"
 cargo run --quiet --locked -p booktools -- check-exercises
 
+step "key takeaways: 3 to 5 a chapter, each linked to its evidence, then the API docs"
+cargo run --quiet --locked -p booktools -- check-takeaways
+
+step "docs links pinned to Cargo.lock and the toolchain"
+cargo run --quiet --locked -p booktools -- check-doc-links
+
 step "no figure typed into the prose"
 cargo run --quiet --locked -p booktools -- check-figures
 
 step "the book's own words: no six-word run from the source articles"
 cargo run --quiet --locked -p booktools -- check-wording ../shared/sources
 
-step "listing outputs shown in the book"
+step "listing outputs shown in the book (the Rust binaries, and the Python listings with python3)"
+ensure_python3
 cargo run --quiet --locked -p booktools -- outputs
 
 step "claims on the committed measurements"

@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/tools.sh
 ensure_mdbook
+ensure_graphviz
 exec mdbook serve "$@"

@@ -67,6 +67,15 @@ ensure_wrk() {
 }
 
 ensure_mdbook() { ensure_crate_bin mdbook mdbook "$MDBOOK_VERSION"; }
+# The interpreter the Python listings (listings/python/*.py) run with in
+# `booktools outputs`: the machine's python3, Debian's package when missing.
+ensure_python3() { ensure_debian_packages python3 python3; }
+
+# Graphviz's `dot`, which the book's preprocessor runs to draw {{#diagram NAME}}
+# from diagrams/NAME.dot (tools/src/preprocess/diagram.rs): Debian's package.
+# `mdbook build` and `mdbook serve` need it, so ci/build-book.sh and
+# ci/serve.sh call this.
+ensure_graphviz() { ensure_debian_packages dot graphviz; }
 ensure_cargo_mutants() { ensure_crate_bin cargo-mutants cargo-mutants "$CARGO_MUTANTS_VERSION"; }
 
 # The headless browser that ci/reader-checks.sh (the browser check) and
@@ -107,7 +116,7 @@ ensure_playwright_core() {
 # than its sources; ci/check.sh has just built it, the scripts alone may not have.
 ensure_book_built() {
   if [ ! -f book/index.html ] ||
-    [ -n "$(find src listings measurements theme tools/src book.toml -newer book/index.html -print -quit 2>/dev/null)" ]; then
+    [ -n "$(find src listings measurements theme tools/src diagrams book.toml -newer book/index.html -print -quit 2>/dev/null)" ]; then
     echo "book/ is missing or older than its sources: building it"
     bash ci/build-book.sh
   else

@@ -28,11 +28,12 @@ const EXTRA_PAGES = ['index.html', 'print.html', '404.html', 'toc.html'];
 const SEARCH_WORDS = ['deadlock', 'preempt'];
 const REQUIRED_CODE = { 'ch02-scheduling.html': 'async fn greedy' };
 const SCREENSHOT_PAGES = ['introduction.html', 'ch02-scheduling.html', 'appendix-measurements.html'];
-// The verdict words and the admonition kind each one must use.
+// The title of each kind of verdict box and the class it must have
+// (`{{#verdict KIND: ...}}`, tools/src/preprocess/verdict.rs).
 const VERDICT_KINDS = {
-  'Holds.': 'tip',
-  'Holds in part.': 'warning',
-  'Does not hold for Rust.': 'caution',
+  'Verdict: holds': 'verdict-holds',
+  'Verdict: holds in part': 'verdict-holds-in-part',
+  'Verdict: does not hold for Rust': 'verdict-does-not-hold',
 };
 // mdBook's play buttons ask the Rust playground which crates it has, from every
 // page with a runnable block. That is the one remote address the book uses by
@@ -73,6 +74,65 @@ function chartSizes() {
   });
 }
 const NO_SCROLL_SKIP = ['print.html'];
+
+// Diagrams ({{#diagram NAME}}, Graphviz's SVG inline in figure.book-diagram):
+// measured in the browser at desktop and phone width, each one's smallest text
+// in CSS pixels as drawn, every mark and word inside the SVG's box, and the
+// words of a node with one outline inside that outline (a font wider than the
+// one dot measured with would spill out of it). Returns one entry per diagram.
+function diagramSizes() {
+  const SLACK = 1; // px: anti-aliasing and rounding of the boxes
+  const inside = (r, box) => r.left >= box.left - SLACK && r.right <= box.right + SLACK
+    && r.top >= box.top - SLACK && r.bottom <= box.bottom + SLACK;
+  return Array.from(document.querySelectorAll('figure.book-diagram > svg')).map(svg => {
+    const id = svg.parentElement.id || '(no id)';
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / (svg.viewBox.baseVal?.width || box.width || 1);
+    const texts = Array.from(svg.querySelectorAll('text')).filter(t => t.textContent.trim() !== '');
+    const sizes = texts.map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    const marks = Array.from(svg.querySelectorAll('text, path, polygon, polyline, ellipse, rect, line'));
+    const outside = marks.filter(m => !inside(m.getBoundingClientRect(), box))
+      .map(m => (m.textContent || m.tagName).trim().slice(0, 40));
+    const spilled = [];
+    for (const node of svg.querySelectorAll('g.node')) {
+      const outlines = node.querySelectorAll(':scope > polygon, :scope > ellipse, :scope > path');
+      if (outlines.length !== 1) continue;
+      const outline = outlines[0].getBoundingClientRect();
+      for (const t of node.querySelectorAll('text')) {
+        if (!inside(t.getBoundingClientRect(), outline)) spilled.push(t.textContent.trim().slice(0, 40));
+      }
+    }
+    return {
+      id, width: Math.round(box.width), shown: svg.parentElement.clientWidth,
+      text: sizes.length ? Math.min(...sizes) : null, outside, spilled,
+    };
+  });
+}
+
+// Checks the diagrams of one page (already open at desktop width in `page`)
+// at desktop and phone width, reporting under the page's name.
+async function checkDiagrams(context, origin, name, page, problems) {
+  const count = await page.evaluate(() => document.querySelectorAll('figure.book-diagram > svg').length);
+  if (count === 0) return;
+  const phone = await context.newPage();
+  try {
+    await phone.setViewportSize(PHONE);
+    await phone.goto(`${origin}/${name}`, { timeout: PAGE_TIMEOUT_MS, waitUntil: 'load' });
+    await phone.evaluate(() => document.fonts.ready);
+    for (const [viewport, shown] of [[DESKTOP, page], [PHONE, phone]]) {
+      for (const d of await shown.evaluate(diagramSizes)) {
+        const at = `${name}: diagram ${d.id} at ${viewport.width} px`;
+        if (process.env.BOOK_CHECK_DEBUG) console.log(`  ${at}: ${d.width} px wide in ${d.shown} px, smallest text ${d.text?.toFixed(1)} px`);
+        if (d.text === null) problems.push(`${at}: has no text`);
+        else if (d.text < CHART_MIN_TEXT_PX) problems.push(`${at}: smallest text is ${d.text.toFixed(1)} px (at least ${CHART_MIN_TEXT_PX})`);
+        if (d.outside.length) problems.push(`${at}: drawn outside its box: ${d.outside.slice(0, 3).join(' | ')}`);
+        if (d.spilled.length) problems.push(`${at}: text outside its node: ${d.spilled.slice(0, 3).join(' | ')}`);
+      }
+    }
+  } finally {
+    await phone.close();
+  }
+}
 
 async function launch() {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM} (set CHROMIUM, or install Debian's chromium)`);
@@ -162,14 +222,16 @@ async function inspect(page) {
     const codeText = blocks.map(code => code.textContent).join('\n');
     const captionLinks = Array.from(document.querySelectorAll('.caption a')).map(a => a.href);
 
-    // Every admonition that gives a verdict, with its kind (tip, warning, ...).
-    const verdicts = Array.from(document.querySelectorAll('main blockquote'))
-      .filter(q => /Verdict:/.test(q.textContent))
+    // Every verdict box with its kind (its verdict-* class) and title; a
+    // blockquote (an mdBook admonition) that still gives a verdict counts too.
+    const verdicts = Array.from(document.querySelectorAll('main div.verdict, main blockquote'))
+      .filter(q => q.tagName === 'DIV' || /Verdict:/.test(q.textContent))
       .map(q => {
-        const kind = (Array.from(q.classList).find(c => c.startsWith('blockquote-tag-')) || 'none')
-          .replace('blockquote-tag-', '');
-        const strong = Array.from(q.querySelectorAll('strong')).find(s => /Verdict:/.test(s.textContent));
-        const word = strong ? strong.textContent.replace(/^.*Verdict:\s*/, '').trim() : '(no bold verdict)';
+        const kind = q.tagName === 'DIV'
+          ? (Array.from(q.classList).find(c => c.startsWith('verdict-')) || 'none')
+          : 'blockquote';
+        const title = q.querySelector(':scope > .verdict-title');
+        const word = title ? title.textContent.trim() : '(no title)';
         return { kind, word };
       });
     // Code blocks wider than the page: the block (<pre>) or its highlighted
@@ -230,6 +292,44 @@ async function tocPages(context, origin) {
   const hrefs = await page.$$eval('a[href]', as => as.map(a => a.getAttribute('href')));
   await page.close();
   return [...new Set(hrefs.filter(h => /^[^:#?]+\.html$/.test(h)))];
+}
+
+// Links to a verdict box (`#verdict-<statement>`) or to a test's entry
+// (`#test-...`) must land on the box or the entry itself, not merely on some
+// element with that id: mdbook-linkcheck2 checks only that the page exists
+// (its validate.rs ignores the fragment), and a box's anchor is what the
+// ledger and the at-a-glance page promise. `ids` of a page: id → the tag that
+// carries it, read from the built file.
+function targetsOf(root, file, cache) {
+  if (!cache.has(file)) {
+    const html = existsSync(path.join(root, file)) ? readFileSync(path.join(root, file), 'utf8') : null;
+    const boxes = new Set();
+    const tests = new Set();
+    if (html !== null) {
+      for (const m of html.matchAll(/<div class="verdict verdict-[a-z-]+"(?: id="([^"]+)")?>\s*<p class="verdict-title">((?:<span id="[^"]+"><\/span>)*)/g)) {
+        if (m[1]) boxes.add(m[1]);
+        for (const span of m[2].matchAll(/id="([^"]+)"/g)) boxes.add(span[1]);
+      }
+      for (const m of html.matchAll(/<p class="test-source" id="([^"]+)">/g)) tests.add(m[1]);
+    }
+    cache.set(file, html === null ? null : { boxes, tests });
+  }
+  return cache.get(file);
+}
+
+function checkVerdictLinks(root, origin, name, links, problems, cache) {
+  for (const { url } of links) {
+    if (!url.startsWith(origin + '/')) continue;
+    const target = new URL(url);
+    const fragment = decodeURIComponent(target.hash.slice(1));
+    const kind = fragment.startsWith('verdict-') ? 'boxes' : fragment.startsWith('test-') ? 'tests' : null;
+    if (kind === null) continue;
+    const file = decodeURIComponent(target.pathname).slice(1) || 'index.html';
+    const found = targetsOf(root, file, cache);
+    if (found === null || !found[kind].has(fragment)) {
+      problems.push(`${name}: link to a ${kind === 'boxes' ? 'verdict box' : 'test entry'} that is not there: ${file}#${fragment}`);
+    }
+  }
 }
 
 // The ids one page of the book defines, for checking #fragments in links.
@@ -295,7 +395,7 @@ async function screenshots(context, origin, dir, problems) {
   // Close-ups: a captioned listing, the verdict boxes, a chart.
   const closeUps = [
     ['ch02-scheduling.html', 'main p:has(> .caption)', 'ch02-scheduling-listing.png', true],
-    ['ch02-scheduling.html', 'main blockquote.blockquote-tag', 'ch02-scheduling-verdicts.png', false],
+    ['ch02-scheduling.html', 'main div.verdict', 'ch02-scheduling-verdicts.png', false],
     ['appendix-measurements.html', 'main figure', 'appendix-measurements-chart.png', false],
   ];
   for (const [name, selector, out, withNext] of closeUps) {
@@ -309,9 +409,9 @@ async function screenshots(context, origin, dir, problems) {
       // or (for verdicts) every verdict box in a row.
       let els = [el];
       if (withNext && el.nextElementSibling) els.push(el.nextElementSibling);
-      if (el.tagName === 'BLOCKQUOTE') {
+      if (el.classList.contains('verdict')) {
         els = [];
-        for (let e = el; e && e.tagName === 'BLOCKQUOTE'; e = e.nextElementSibling) els.push(e);
+        for (let e = el; e && e.classList.contains('verdict'); e = e.nextElementSibling) els.push(e);
       }
       els[0].scrollIntoView();
       const rects = els.map(e => e.getBoundingClientRect());
@@ -340,6 +440,7 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
     if (toc.length === 0) problems.push('toc.html lists no pages');
     const pages = only || [...new Set([...toc, ...EXTRA_PAGES])];
     const idCache = new Map();
+    const verdictCache = new Map();
     let charts = 0;
     let fits = null;
     const pageText = {};
@@ -377,6 +478,7 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
             await phone.close();
           }
         }
+        await checkDiagrams(context, origin, name, page, problems);
         for (const src of seen.brokenImages) problems.push(`${name}: image did not load: ${short(src)}`);
         for (const first of seen.uncaptioned) problems.push(`${name}: Rust block without a caption naming its file: "${short(first)}"`);
         for (const named of seen.captionPaths) {
@@ -388,6 +490,7 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
           if (!want) problems.push(`${name}: verdict "${word}" is not one of: ${Object.keys(VERDICT_KINDS).join(' / ')}`);
           else if (want !== kind) problems.push(`${name}: verdict "${word}" is in a ${kind} box, not a ${want} box`);
         }
+        checkVerdictLinks(root, origin, name, seen.links, problems, verdictCache);
         if (!NO_SCROLL_SKIP.includes(name)) {
           for (const s of seen.scrolling) {
             problems.push(`${name}: code block scrolls sideways at ${DESKTOP.width} px: ${short(s.label)}: ` +
@@ -447,6 +550,7 @@ async function selfTest(bookDir) {
 <script>console.error("planted console error");</script>
 <script>throw new Error("planted exception");</script>
 <p><a href="ch02-scheduling.html#planted-missing-heading">planted broken anchor</a></p>
+<p><a href="ch02-scheduling.html#verdict-planted-missing-statement">planted verdict link without its box</a></p>
 <pre><code class="language-console hljs">planted wide line ${'x'.repeat(300)}</code></pre>`);
     plant('introduction.html', intoMain);
     // Two charts: one with an invisible series (a bar 0 px high), one with
@@ -454,10 +558,18 @@ async function selfTest(bookDir) {
     plant('introduction.html', html => html.replace('<main>', `<main>
 <figure class="measured-chart" id="chart-planted-invisible"><svg width="100%" style="max-width: 560px; height: auto" viewBox="0 0 560 80"><text x="12" y="20" font-size="15">planted</text><rect x="12" y="40" width="300" height="16" fill="#0072B2"/><rect x="12" y="60" width="300" height="0" fill="#D55E00"/></svg></figure>
 <figure class="measured-chart" id="chart-planted-tiny-text"><svg width="100%" style="max-width: 560px; height: auto" viewBox="0 0 560 80"><text x="12" y="20" font-size="11">planted</text><rect x="12" y="40" width="300" height="16" fill="#0072B2"/></svg></figure>`));
+    // A diagram with text too small on a phone, a word past its box, and a
+    // word wider than the outline of its node.
+    plant('introduction.html', html => html.replace('<main>', `<main>
+<figure class="book-diagram" id="diagram-planted"><svg class="book-diagram" viewBox="0 0 560 80" width="100%" style="max-width: 560px; height: auto"><text x="12" y="20" font-size="11">planted small</text><text x="600" y="20" font-size="14">planted outside</text><g class="node"><polygon fill="none" stroke="currentColor" points="12,70 60,70 60,40 12,40 12,70"/><text x="14" y="60" font-size="14">planted spilled word</text></g></svg></figure>`));
     plant('ch02-scheduling.html', html => html
-      // drop the first caption, and give the first "Holds" verdict the wrong box
+      // drop the first caption, give the first "holds" verdict the wrong box,
+      // and give a heading the id of a box it is not
       .replace(/<p><span class="caption">[\s\S]*?<\/span><\/p>/, '')
-      .replace(/blockquote-tag-tip(">\s*<p class="blockquote-tag-title">[\s\S]*?Verdict: Holds\.)/, 'blockquote-tag-caution$1'));
+      .replace(/class="verdict verdict-holds"/, 'class="verdict verdict-does-not-hold"')
+      .replace(/<h2 id="the-verdict">/, '<h2 id="the-verdict"><span id="verdict-planted-heading"></span>'));
+    plant('introduction.html', html => html.replace('<main>',
+      '<main><p><a href="ch02-scheduling.html#verdict-planted-heading">planted verdict link to a heading</a></p>'));
     const expected = [
       ['introduction.html: image did not load: self-test-missing.png', 'a missing image'],
       ['introduction.html: request to another host: http://self-test.invalid/pixel.png', 'a request to another host'],
@@ -465,11 +577,16 @@ async function selfTest(bookDir) {
       ['introduction.html: uncaught exception: planted exception', 'an uncaught exception'],
       ['introduction.html: link to a missing heading: ch02-scheduling.html#planted-missing-heading', 'a broken anchor'],
       ['ch02-scheduling.html: Rust block without a caption', 'a listing without its caption'],
-      ['ch02-scheduling.html: verdict "Holds." is in a caution box', 'a verdict in the wrong box'],
+      ['ch02-scheduling.html: verdict "Verdict: holds" is in a verdict-does-not-hold box', 'a verdict in the wrong box'],
+      ['introduction.html: link to a verdict box that is not there: ch02-scheduling.html#verdict-planted-missing-statement', 'a verdict link without its anchor'],
+      ['introduction.html: link to a verdict box that is not there: ch02-scheduling.html#verdict-planted-heading', 'a verdict link landing outside a verdict box'],
       ['introduction.html: HTTP 404', 'a failed request'],
       ['introduction.html: chart chart-planted-invisible at 1280 px: smallest mark is 0.0 px', 'an invisible chart series at desktop width'],
       ['introduction.html: chart chart-planted-invisible at 400 px: smallest mark is 0.0 px', 'an invisible chart series at phone width'],
       ['introduction.html: chart chart-planted-tiny-text at 400 px: smallest text is', 'chart text too small at phone width'],
+      ['introduction.html: diagram diagram-planted at 400 px: smallest text is', 'diagram text too small at phone width'],
+      ['introduction.html: diagram diagram-planted at 1280 px: drawn outside its box', 'a diagram drawn outside its box'],
+      ['introduction.html: diagram diagram-planted at 1280 px: text outside its node', 'diagram text spilling out of its node'],
       ['introduction.html: code block scrolls sideways at 1280 px: "planted wide line', 'a code block that scrolls'],
     ];
     // Not a fault: with a repository address, captions must link to their files.

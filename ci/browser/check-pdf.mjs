@@ -54,7 +54,8 @@ export function siteCharts(bookDir, chapters) {
   for (const [, file] of chapters) {
     const html = readFileSync(path.join(bookDir, file), 'utf8');
     // A chart is inline SVG, or an <img> of a data: URI holding it.
-    for (const m of html.matchAll(/<figure class="measured-chart"[^>]*>([\s\S]*?)<\/figure>/g)) {
+    // Diagrams (figure.book-diagram) are checked the same way, by their words.
+    for (const m of html.matchAll(/<figure class="(?:measured-chart|book-diagram)"[^>]*>([\s\S]*?)<\/figure>/g)) {
       const data = m[1].match(/src="data:image\/svg\+xml;base64,([^"]+)"/);
       const svg = data ? Buffer.from(data[1], 'base64').toString('utf8') : m[1];
       const labels = [...svg.matchAll(/<text[^>]*>([\s\S]*?)<\/text>/g)]
@@ -141,8 +142,11 @@ export function checkPdf(pdf, expected, shown, pageBounds = PAGES) {
   const opened = [];
   let previous = null;
   for (const w of words) {
-    // Upright words only: a chart's rotated axis label is tall and narrow.
-    const big = w.height >= TITLE_SIZE * body && w.wide >= w.height / 2;
+    // Upright words only: a chart's rotated axis label is tall and narrow. A
+    // word of one or two letters ("a") is narrow upright too; rotated, its box
+    // is too short to pass for a title.
+    const upright = w.wide >= w.height / 2 || [...w.text].length <= 2;
+    const big = w.height >= TITLE_SIZE * body && upright;
     if (big && previous && previous.big && previous.page === w.page) opened[opened.length - 1].text += ' ' + w.text;
     else if (big) opened.push({ page: w.page, text: w.text });
     previous = { big, page: w.page };
@@ -200,7 +204,7 @@ async function selfTest(bookDir) {
         '<style>@media print { body .content pre, body .content pre > code { white-space: pre !important; } }</style></head>')
         .replace('</code></pre>', `\n// ${'a long line '.repeat(16)}</code></pre>`),
         'text size: '],
-      ['a chart missing', small(keep).replace(/<figure class="measured-chart"[^>]*>[\s\S]*?<\/figure>/, ''), 'charts: '],
+      ['a chart (or diagram) missing', small(keep).replace(/<figure class="(?:measured-chart|book-diagram)"[^>]*>[\s\S]*?<\/figure>/, ''), 'charts: '],
     ];
     for (const [name, html, wanted] of cases) {
       const page = `self-test-${cases.findIndex(c => c[0] === name)}.html`;

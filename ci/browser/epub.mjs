@@ -38,7 +38,8 @@ export function epubSource(printHtml, dir) {
     writeFileSync(path.join(dir, name), file);
     return name;
   };
-  html = html.replace(/(<figure class="measured-chart"[^>]*>)([\s\S]*?)(<\/figure>)/g, (_, open, inner, close) => {
+  // Diagrams (figure.book-diagram, tools/src/preprocess/diagram.rs) go the same way.
+  html = html.replace(/(<figure class="(?:measured-chart|book-diagram)"[^>]*>)([\s\S]*?)(<\/figure>)/g, (_, open, inner, close) => {
     const caption = (inner.match(/<figcaption>([\s\S]*?)<\/figcaption>/) || [, ''])[1];
     const alt = caption.replace(/<[^>]*>/g, '').split('. ')[0].replace(/"/g, '&quot;');
     const body = inner

@@ -240,14 +240,18 @@ pub fn check(root: &Path) -> Result<Report, String> {
     for chapter in &chapters {
         checker.check_chapter(chapter)?;
     }
-    let listings = files_under(root, Path::new("listings"), &["rs", "toml", "txt"])?;
+    let listings =
+        files_under(root, Path::new("listings"), &["rs", "toml", "txt", "py"])?;
     for listing in &listings {
         checker.check_anchor_markers(listing)?;
     }
     let exempt = checker.check_exemptions()?;
 
     let mut shown = 0;
-    for listing in listings.iter().filter(|path| has_extension(path, &["rs"])) {
+    for listing in listings
+        .iter()
+        .filter(|path| has_extension(path, &["rs", "py"]))
+    {
         if checker.shown.contains(listing) {
             shown += 1;
         } else if !exempt.contains(listing) {

@@ -97,6 +97,9 @@ pub struct Statement {
     pub verdict: Located<String>,
     pub tests: Vec<Located<String>>,
     pub claims: Vec<Located<String>>,
+    /// For a row of an article's comparison table: what is true in Rust
+    /// instead, one line (the `{{#at_a_glance}}` page; `preprocess::glance`).
+    pub in_rust: Option<Located<String>>,
 }
 
 impl Statement {
@@ -169,6 +172,8 @@ struct StatementToml {
     tests: Vec<Spanned<String>>,
     #[serde(default)]
     claims: Vec<Spanned<String>>,
+    #[serde(default)]
+    in_rust: Option<Spanned<String>>,
 }
 
 impl Inventory {
@@ -222,6 +227,7 @@ impl Inventory {
                 verdict: located(s.verdict),
                 tests: s.tests.into_iter().map(located).collect(),
                 claims: s.claims.into_iter().map(located).collect(),
+                in_rust: s.in_rust.map(located),
             })
             .collect();
         Ok(statements)
@@ -351,6 +357,7 @@ pub fn check_static(
         }
     }
     problems.extend(check_claim_ids(root, inventory));
+    problems.extend(crate::preprocess::verdict::check(root, inventory, book));
     problems
 }
 

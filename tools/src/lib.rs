@@ -8,12 +8,16 @@
 //! | `check-includes` | [`includes`] |
 //! | `check-inventory` | [`inventory`], with [`test_catalog`] and [`skips`] |
 //! | `check-exercises` | [`exercises`], with [`test_catalog`] |
+//! | `check-takeaways`, `check-doc-links` | [`takeaways`], [`doc_links`] |
 //! | `check-figures`, `check-wording` | [`figures`], [`wording`] |
 //! | `measure` | [`measure`], with [`criterion_results`] and [`provenance`] |
 //! | `check-claims`, `check-thresholds` | [`check_claims`], [`thresholds`] |
 //! | `noise`, `soak` | [`noise`] |
 //! | `outputs` | [`outputs`] |
 //! | `preprocess`: `{{#measured}}`, `{{#chart}}`, ... | [`preprocess`], [`chart`] |
+//! | `{{#verdict}}` boxes (checked by `check-inventory` too), `{{#test}}`, `{{#test_sources}}` | [`preprocess::verdict`], [`preprocess::tests_page`] |
+//! | `{{#at_a_glance}}`: the articles' tables with Rust's verdicts | [`preprocess::glance`] |
+//! | `{{#diagram NAME}}`: `diagrams/NAME.dot` drawn by Graphviz | [`preprocess::diagram`] |
 //!
 //! Shared: [`markdown`] (chapters read by mdBook's parser), [`registry`]
 //! (`measurements/claims.toml`), [`measurements`] (the figures file),
@@ -25,6 +29,7 @@ pub mod chart;
 pub mod check_claims;
 pub mod claims;
 pub mod criterion_results;
+pub mod doc_links;
 pub mod exercises;
 pub mod figures;
 pub mod files;
@@ -40,6 +45,7 @@ pub mod process;
 pub mod provenance;
 pub mod registry;
 pub mod skips;
+pub mod takeaways;
 pub mod test_catalog;
 pub mod thresholds;
 pub mod units;

@@ -78,6 +78,19 @@ enum Command {
     /// exists and is not ignored (builds the tests with `cargo test
     /// --no-run`), or shows a `{{#measured}}`/`{{#claim}}` figure.
     CheckExercises,
+    /// Check that each comparison chapter ends with 3 to 5 linked key takeaways
+    ///
+    /// `## Key takeaways`, just before `## Exercises`: bullets that each link
+    /// a heading or verdict box of the same page, then a paragraph beginning
+    /// "API documentation" that links docs.rs or doc.rust-lang.org.
+    CheckTakeaways,
+    /// Check that versioned docs links match Cargo.lock and the toolchain pin
+    ///
+    /// `docs.rs/<crate>/<version>/` of a locked crate must name its locked
+    /// version; `doc.rust-lang.org/<version>/` the toolchain of
+    /// rust-toolchain.toml, else of `rustup toolchain install` in
+    /// .github/workflows/*.yml.
+    CheckDocLinks,
     /// Fail on a measured-looking figure typed into the prose
     ///
     /// A number with a unit of time, size or ratio in src/*.md or an
@@ -194,6 +207,12 @@ fn main() -> ExitCode {
         Command::CheckExercises => {
             outcome("check-exercises", booktools::exercises::run(".".as_ref()))
         }
+        Command::CheckTakeaways => {
+            outcome("check-takeaways", booktools::takeaways::run(".".as_ref()))
+        }
+        Command::CheckDocLinks => {
+            outcome("check-doc-links", booktools::doc_links::run(".".as_ref()))
+        }
         Command::CheckFigures { root } => {
             outcome("check-figures", booktools::figures::run(&root))
         }
@@ -246,6 +265,9 @@ fn outputs_command(refresh: bool) -> Result<bool, String> {
     let report = outputs::run(".".as_ref(), outputs::Options { refresh })?;
     for path in &report.written {
         println!("outputs: wrote {}", path.display());
+    }
+    for line in &report.not_observed {
+        println!("outputs: not observed on this machine: {line}");
     }
     for problem in &report.problems {
         eprintln!("{problem}");

@@ -8,11 +8,19 @@
 //! file). The one place a binary may be left out, or have its output
 //! normalised first, is [`CONFIG`], each entry with its reason.
 //!
+//! The Python listings, `listings/python/*.py` (not a cargo package: the
+//! workspace excludes the directory), are checked the same way: each is run
+//! with `python3` (or `$BOOK_PYTHON`) as package `python`, its output
+//! committed as `listings/python/output/<name>.txt`. A script whose output
+//! begins with `skipped: ` could not observe its property here (one CPU): it
+//! is counted as skipped and its line shown, not compared.
+//!
 //! `similar` computes the diff a mismatch prints: a maintained unified diff
 //! with context lines, where a hand-written one would be ours to get right.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,6 +38,15 @@ pub const TIME_LIMIT: Duration = Duration::from_secs(120);
 /// What a `*` in a `mask` pattern is replaced with.
 pub const MASKED: &str = "...";
 
+/// The Python listings' directory, relative to the repository root.
+pub const PYTHON_DIR: &str = "listings/python";
+
+/// The package name that `listings/outputs.toml` and messages give them.
+pub const PYTHON_PACKAGE: &str = "python";
+
+/// How a listing that cannot observe its property here begins its output.
+pub const SKIPPED: &str = "skipped: ";
+
 /// Lines of unchanged text around each change in a diff.
 const CONTEXT: usize = 3;
 
@@ -46,6 +63,8 @@ pub struct Binary {
     pub bin: String,
     /// The package's directory, relative to the repository root.
     pub dir: PathBuf,
+    /// A Python script, `dir/<bin>.py`, run by the interpreter, not built.
+    pub script: bool,
 }
 
 impl Binary {
@@ -56,7 +75,16 @@ impl Binary {
 
     /// The command a reader types to see the same output.
     pub fn command(&self) -> String {
-        format!("cargo run -p {} --bin {}", self.package, self.bin)
+        if self.script {
+            format!("python3 {}", self.script_file().display())
+        } else {
+            format!("cargo run -p {} --bin {}", self.package, self.bin)
+        }
+    }
+
+    /// A script's file, relative to the repository root.
+    pub fn script_file(&self) -> PathBuf {
+        self.dir.join(format!("{}.py", self.bin))
     }
 }
 
@@ -69,22 +97,31 @@ pub struct Report {
     pub skipped: usize,
     /// Files `--refresh` created or changed, relative to the root.
     pub written: Vec<PathBuf>,
+    /// The `skipped: ` lines of the listings that could not observe their
+    /// property on this machine (neither compared nor written).
+    pub not_observed: Vec<String>,
 }
 
 impl Report {
     pub fn summary(&self, refresh: bool) -> String {
         let binaries =
             |n: usize| format!("{n} {}", if n == 1 { "binary" } else { "binaries" });
+        let not_observed = match self.not_observed.len() {
+            0 => String::new(),
+            n => format!(", {n} not observed on this machine"),
+        };
         if refresh {
             format!(
-                "outputs: refreshed the output files of {} ({} changed), {} skipped in {CONFIG}",
+                "outputs: refreshed the output files of {} ({} changed), {} skipped in \
+                 {CONFIG}{not_observed}",
                 binaries(self.checked),
                 self.written.len(),
                 self.skipped
             )
         } else {
             format!(
-                "outputs: {} print what their output files say, {} skipped in {CONFIG}",
+                "outputs: {} print what their output files say, {} skipped in \
+                 {CONFIG}{not_observed}",
                 binaries(self.checked),
                 self.skipped
             )
@@ -357,12 +394,47 @@ pub fn listing_binaries(root: &Path) -> Result<Vec<Binary>, String> {
                     package: package.name.clone(),
                     bin: target.name.clone(),
                     dir: dir.to_path_buf(),
+                    script: false,
                 });
             }
         }
     }
     binaries.sort();
     Ok(binaries)
+}
+
+/// Every `*.py` file directly in [`PYTHON_DIR`], as binaries of package
+/// [`PYTHON_PACKAGE`], sorted; none when the directory does not exist.
+pub fn python_scripts(root: &Path) -> Result<Vec<Binary>, String> {
+    let dir = Path::new(PYTHON_DIR);
+    let Ok(entries) = fs::read_dir(root.join(dir)) else {
+        return Ok(Vec::new());
+    };
+    let mut scripts = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {PYTHON_DIR}: {e}"))?;
+        let path = entry.path();
+        let stem = path.file_stem().and_then(|s| s.to_str());
+        match stem {
+            Some(stem) if path.extension().is_some_and(|e| e == "py") => {
+                scripts.push(Binary {
+                    package: PYTHON_PACKAGE.to_string(),
+                    bin: stem.to_string(),
+                    dir: dir.to_path_buf(),
+                    script: true,
+                });
+            }
+            _ => {}
+        }
+    }
+    scripts.sort();
+    Ok(scripts)
+}
+
+/// The interpreter the Python listings run with: `$BOOK_PYTHON`, else
+/// `python3` on `PATH`.
+pub fn python() -> OsString {
+    std::env::var_os("BOOK_PYTHON").unwrap_or_else(|| "python3".into())
 }
 
 /// Builds the binaries of one package and returns their executables by name.
@@ -411,13 +483,27 @@ fn run_binary(
     executable: &Path,
     binary: &Binary,
 ) -> Result<String, String> {
-    let child = Command::new(executable)
+    let mut command = if binary.script {
+        let mut command = Command::new(python());
+        command.arg(binary.script_file());
+        command
+    } else {
+        Command::new(executable)
+    };
+    let child = command
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", executable.display()))?;
+        .map_err(|e| {
+            let hint = if binary.script {
+                " (install python3, as ci/tools.sh does, or name an interpreter in BOOK_PYTHON)"
+            } else {
+                ""
+            };
+            format!("cannot run {}: {e}{hint}", executable.display())
+        })?;
     let finished = crate::process::finish(child, TIME_LIMIT)
         .map_err(|e| format!("cannot wait for {}: {e}", binary.command()))?;
     let stderr = String::from_utf8_lossy(&finished.stderr);
@@ -479,7 +565,8 @@ fn stray_output_files(
 /// binary of the workspace at `root`. `Err` is for failures that stop the
 /// run (cargo cannot list or build the packages, files cannot be written).
 pub fn run(root: &Path, options: Options) -> Result<Report, String> {
-    let binaries = listing_binaries(root)?;
+    let mut binaries = listing_binaries(root)?;
+    binaries.extend(python_scripts(root)?);
     let (config, text) = Config::load(root)?;
     let mut report = Report::default();
     let (skipped, rules) =
@@ -503,7 +590,14 @@ pub fn run(root: &Path, options: Options) -> Result<Report, String> {
         by_package.entry(&binary.package).or_default().push(binary);
     }
     for (package, bins) in by_package {
-        let executables = build(root, package, &bins)?;
+        let executables = if package == PYTHON_PACKAGE {
+            let interpreter = PathBuf::from(python());
+            bins.iter()
+                .map(|b| (b.bin.clone(), interpreter.clone()))
+                .collect()
+        } else {
+            build(root, package, &bins)?
+        };
         for binary in bins {
             let Some(executable) = executables.get(&binary.bin) else {
                 return Err(format!(
@@ -518,6 +612,11 @@ pub fn run(root: &Path, options: Options) -> Result<Report, String> {
                     continue;
                 }
             };
+            if binary.script && printed.starts_with(SKIPPED) {
+                let line = printed.lines().next().unwrap_or_default();
+                report.not_observed.push(line.to_string());
+                continue;
+            }
             let printed = match rules.get(&key(binary)) {
                 Some(rule) => rule.apply(&printed),
                 None => printed,

@@ -537,3 +537,25 @@ fn an_include_nested_in_containers_is_checked_at_its_line() {
     let missing = Kind::MissingFile(PathBuf::from("listings/ch01/src/gone.rs"));
     assert_eq!(book.problems(), [at("src/ch.md", 5, missing)]);
 }
+
+#[test]
+fn a_python_listing_is_held_to_the_same_rules_as_a_rust_one() {
+    const PY: &str = "# ANCHOR: job\ndef job():\n    return 42\n# ANCHOR_END: job\n";
+    const PY_PATH: &str = "listings/python/job.py";
+    let shown = "```rust\n{{#rustdoc_include ../listings/ch01/src/lib.rs:answer}}\n```\n\n\
+                 ```python\n{{#include ../listings/python/job.py:job}}\n```\n";
+    let book = Book::with_chapter(shown).file(PY_PATH, PY);
+    assert_eq!(book.problems(), vec![]);
+    // Shown nowhere, and with a broken anchor: both reported, as for a .rs file.
+    let hidden =
+        "```rust\n{{#rustdoc_include ../listings/ch01/src/lib.rs:answer}}\n```\n";
+    let book =
+        Book::with_chapter(hidden).file(PY_PATH, "# ANCHOR: job\ndef job(): pass\n");
+    assert_eq!(
+        book.problems(),
+        vec![
+            at(PY_PATH, 1, Kind::UnclosedAnchor("job".into())),
+            at(PY_PATH, 1, Kind::NotShown),
+        ]
+    );
+}

@@ -33,7 +33,8 @@ const COMMANDS: &[&str] = &[
 const SUMMARY: &str = "# Summary\n\n- [One](ch01.md)\n";
 
 const CHAPTER: &str = "# One\n\n## The verdict\n\nThreads and tasks both wait here.\n\n\
-                       ```rust\n{{#rustdoc_include ../listings/ch/src/main.rs}}\n```\n";
+                       ```rust\n{{#rustdoc_include ../listings/ch/src/main.rs}}\n```\n\n\
+                       > {{#verdict holds: codemia-one}}\n> Tasks are cheaper.\n";
 
 /// One statement, answered by a claim, so no test has to be built.
 const INVENTORY: &str = r#"[[statement]]

@@ -41,7 +41,9 @@ const SUMMARY: &str = "# Summary\n\n[Introduction](introduction.md)\n\n\
 
 const CHAPTER: &str = "# Demo: one answer\n\n## The claim\n\nText.\n\n## The evidence\n\n\
                        ### A task that never reaches an `.await`\n\n```rust\n# not a heading\n```\n\n\
-                       ## The verdict\n\n## Try it\n";
+                       ## The verdict\n\n> {{#verdict holds: codemia-demo-answer}}\n\
+                       > Yes: {{#test the_answer_is_42}}.\n\n\
+                       > {{#verdict holds-in-part: rehman-demo-double}}\n> In part.\n\n## Try it\n";
 
 /// Three statements: one backed by a test and a claim, one by a library
 /// test, one pending. The first statement's test id is on line 9.
@@ -286,6 +288,135 @@ fn loom_targets_are_listed_from_their_source() {
     );
 }
 
+// ------------------------------------------------------ verdict boxes
+
+/// The fixture with its chapter's text changed.
+fn with_chapter(edit: impl Fn(&str) -> String) -> Repo {
+    fixture().file("src/ch01-demo.md", &edit(CHAPTER))
+}
+
+#[test]
+fn a_flipped_verdict_names_the_inventory_line_and_the_box() {
+    let repo = with_inventory(|text| {
+        text.replacen("verdict = \"holds\"", "verdict = \"holds-in-part\"", 1)
+    });
+    assert_one_problem(
+        &static_problems(&repo),
+        "error: inventory/ch01-demo.toml:11: statement `codemia-demo-answer`: verdict \
+         `holds-in-part`, but its verdict box at src/ch01-demo.md:17 says `holds`: make them \
+         agree",
+    );
+    // The same problem fails the ledger, and with it `mdbook build`.
+    let errors = ledger(&repo, "ledger.md").unwrap_err();
+    assert!(
+        errors[0].contains("its verdict box at src/ch01-demo.md:17 says `holds`"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn two_boxes_naming_one_statement_fail_at_the_second() {
+    let repo = with_chapter(|text| {
+        text.replace(
+            "holds-in-part: rehman-demo-double}}",
+            "holds-in-part: rehman-demo-double codemia-demo-answer}}",
+        )
+    });
+    assert_one_problem(
+        &static_problems(&repo),
+        "error: src/ch01-demo.md:20: statement `codemia-demo-answer` is named by two verdict \
+         boxes, this one and src/ch01-demo.md:17: a statement has one box",
+    );
+}
+
+#[test]
+fn a_box_naming_a_statement_twice_fails_and_leaves_it_unanswered() {
+    let repo = with_chapter(|text| {
+        text.replace(
+            "holds: codemia-demo-answer}}",
+            "holds: codemia-demo-answer codemia-demo-answer}}",
+        )
+    });
+    let problems = static_problems(&repo);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(
+        problems[1].starts_with(
+            "error: inventory/ch01-demo.toml:4: statement `codemia-demo-answer`: has verdict \
+             `holds` but no verdict box names it"
+        ),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[0].starts_with(
+            "error: src/ch01-demo.md:17: {{#verdict}}: names statement `codemia-demo-answer` \
+             twice"
+        ),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn unknown_statements_misplaced_boxes_and_bare_markers_are_named() {
+    let unknown = with_chapter(|text| {
+        text.replace(
+            "holds: codemia-demo-answer}}",
+            "holds: codemia-demo-anser}}",
+        )
+    });
+    let problems = static_problems(&unknown);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(
+        problems[1].contains("no verdict box names it"),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[0].starts_with(
+            "error: src/ch01-demo.md:17: the verdict box names `codemia-demo-anser`, which no \
+             statement of inventory/*.toml has"
+        ),
+        "{problems:#?}"
+    );
+
+    // The box of a statement answered in ch01-demo.md, put in the introduction.
+    let elsewhere = with_chapter(|text| {
+        text.replace("> {{#verdict holds: codemia-demo-answer}}\n> Yes: {{#test the_answer_is_42}}.\n", "")
+    })
+    .file(
+        "src/introduction.md",
+        "# Introduction\n\n> {{#verdict holds: codemia-demo-answer}}\n> Yes.\n",
+    );
+    assert_one_problem(
+        &static_problems(&elsewhere),
+        "error: inventory/ch01-demo.toml:8: statement `codemia-demo-answer`: section \
+         `ch01-demo.md#the-verdict` is in src/ch01-demo.md, but its verdict box is at \
+         src/introduction.md:3",
+    );
+
+    // A marker inside a paragraph, and a box that names nothing outside the
+    // introduction.
+    let bare = with_chapter(|text| {
+        text.replace(
+            "> {{#verdict holds: codemia-demo-answer}}\n",
+            "> {{#verdict holds: codemia-demo-answer}}\n\nSee {{#verdict holds}} here.\n",
+        )
+    });
+    let problems = static_problems(&bare);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(
+            "error: src/ch01-demo.md:19: a `{{#verdict ...}}` marker is the whole first line \
+             of a blockquote"
+        ),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[1].starts_with(
+            "error: src/ch01-demo.md:19: the verdict box names no statement"
+        ),
+        "{problems:#?}"
+    );
+}
+
 #[test]
 fn a_missing_section_heading_is_named_with_the_ids_there_are() {
     let repo = with_inventory(|text| text.replace("#the-verdict", "#the-verdicts"));
@@ -494,10 +625,11 @@ fn the_ledger_is_a_table_per_chapter_then_the_pending_statements() {
         | source | statement | verdict | evidence |\n\
         | --- | --- | --- | --- |\n\
         | rehman | Doubling \\| works. | holds in part | \
-        [A task that never reaches an .await](../ch01-demo.md#a-task-that-never-reaches-an-await)\
-        <br>tests: `ch01-demo/ch01_demo::tests::doubles` |\n\
-        | codemia | The answer is 42. | holds | [The verdict](../ch01-demo.md#the-verdict)\
-        <br>tests: `ch01-demo/demo::tests::the_answer_is_42`\
+        [A task that never reaches an .await](../ch01-demo.md#verdict-rehman-demo-double)\
+        <br>tests: [<code>doubles</code>](../appendix-tests.md#test-ch01_demo-doubles) |\n\
+        | codemia | The answer is 42. | holds | [The verdict](../ch01-demo.md#verdict-codemia-demo-answer)\
+        <br>tests: [<code>the_<wbr>answer_<wbr>is_<wbr>42</code>]\
+        (../appendix-tests.md#test-demo-the_answer_is_42)\
         <br>claim `spawn-cost`: claimed at least 20×, measured 84×: holds |\n\n\
         **Not answered yet**\n\n\
         | source | statement | verdict | evidence |\n\
@@ -511,7 +643,10 @@ fn the_ledger_is_a_table_per_chapter_then_the_pending_statements() {
         top.contains("**[Demo: one answer](ch01-demo.md)**"),
         "{top}"
     );
-    assert!(top.contains("](ch01-demo.md#the-verdict)"), "{top}");
+    assert!(
+        top.contains("](ch01-demo.md#verdict-codemia-demo-answer)"),
+        "{top}"
+    );
 }
 
 #[test]
@@ -543,6 +678,78 @@ fn a_claim_the_measurements_contradict_fails_the_ledger() {
         errors[0].starts_with(
             "error: src/ledger.md:3: {{#ledger}}: inventory/ch01-demo.toml:10: statement \
              `codemia-demo-answer`: claim `spawn-cost` does not hold"
+        ),
+        "{errors:#?}"
+    );
+}
+
+// ------------------------------------------- verdict boxes and the tests page
+
+/// Expands one page, `src/<page>` with `content`, of the fixture `repo`.
+fn expand(repo: &Repo, page: &str, content: &str) -> Result<String, Vec<String>> {
+    let mut book = Book::new();
+    book.push_item(Chapter::new("Page", content.to_string(), page, Vec::new()));
+    let data = Data::load_with(repo.path(), None);
+    let book = expand_book(&data, Path::new("src"), book)?;
+    match &book.items[0] {
+        BookItem::Chapter(chapter) => Ok(chapter.content.clone()),
+        other => panic!("not a chapter: {other:?}"),
+    }
+}
+
+#[test]
+fn a_verdict_box_renders_with_its_title_anchors_and_test_links() {
+    let repo = fixture();
+    let text = expand(&repo, "ch01-demo.md", CHAPTER).unwrap();
+    let expected = "<div class=\"verdict verdict-holds\" id=\"verdict-codemia-demo-answer\">\
+        <p class=\"verdict-title\">Verdict: holds</p>\n\n\
+        Yes: [`the_answer_is_42`](appendix-tests.md#test-demo-the_answer_is_42).\n\
+        \n</div>\n\n\n\
+        <div class=\"verdict verdict-holds-in-part\" id=\"verdict-rehman-demo-double\">\
+        <p class=\"verdict-title\">Verdict: holds in part</p>\n\nIn part.\n\n</div>\n\n\n## Try it\n";
+    assert!(text.ends_with(expected), "{text}");
+    // A name that is no cited test fails the build, with its line.
+    let errors = expand(
+        &repo,
+        "ch01-demo.md",
+        "> {{#verdict holds: codemia-demo-answer}}\n> {{#test the_answer}}\n",
+    )
+    .unwrap_err();
+    assert!(
+        errors[0].starts_with(
+            "error: src/ch01-demo.md:2: {{#test the_answer}}: `the_answer` is not a test that \
+             inventory/*.toml cites"
+        ),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn the_tests_page_shows_each_cited_test_with_its_source_and_citations() {
+    let repo = fixture();
+    let text = expand(&repo, "appendix/tests.md", "# Tests\n\n{{#test_sources}}\n")
+        .unwrap();
+    assert!(text.contains("2 tests, in 2 listing files.\n"), "{text}");
+    let entry = "<p class=\"test-source\" id=\"test-demo-the_answer_is_42\">\
+        <code>ch01-demo/demo::tests::the_answer_is_42</code></p>\n\n\
+        Cited by [codemia-demo-answer](../ch01-demo.md#verdict-codemia-demo-answer).\n\n\
+        <div class=\"test-code\">\n\n\
+        <span class=\"caption\">`listings/ch01-demo/src/bin/demo.rs`, lines 11–14</span>\n\n\
+        ```rust,noplayground\n#[test]\nfn the_answer_is_42() {\n    assert_eq!(super::answer(), 42);\n}\n```\n\
+        \n</div>\n";
+    assert!(text.contains(entry), "{text}");
+
+    // A cited test renamed in its file fails the page, naming the test and file.
+    let renamed = fixture().file(
+        "listings/ch01-demo/src/bin/demo.rs",
+        &DEMO_BIN.replace("fn the_answer_is_42", "fn the_answer_is_forty_two"),
+    );
+    let errors =
+        expand(&renamed, "appendix/tests.md", "{{#test_sources}}\n").unwrap_err();
+    assert!(
+        errors[0].contains(
+            "test `ch01-demo/demo::tests::the_answer_is_42`: no function \
+             `tests::the_answer_is_42` in listings/ch01-demo/src/bin/demo.rs"
         ),
         "{errors:#?}"
     );

@@ -294,3 +294,79 @@ fn a_missing_final_newline_is_named_in_the_diff() {
         shown(&output)
     );
 }
+
+// ------------------------------------------------------------ Python listings
+
+/// The fixture with a Python listing, its directory excluded from the
+/// workspace as the book's Cargo.toml excludes listings/python.
+fn python_fixture(script: &str) -> Repo {
+    fixture()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nresolver = \"3\"\nmembers = [\"listings/*\", \"tools\"]\n\
+             exclude = [\"listings/python\"]\n",
+        )
+        .file("listings/hello/output/hello.txt", "hello\nworld\n")
+        .file("listings/python/greet.py", script)
+}
+
+#[test]
+fn a_python_listing_is_run_with_python3_and_compared_like_a_binary() {
+    let repo = python_fixture("print('hello from python')\n");
+    let refreshed = outputs(&repo, &["--refresh"]);
+    assert_eq!(refreshed.status.code(), Some(0), "{}", shown(&refreshed));
+    assert_eq!(
+        repo.read("listings/python/output/greet.txt"),
+        "hello from python\n"
+    );
+    let checked = outputs(&repo, &[]);
+    assert_eq!(checked.status.code(), Some(0), "{}", shown(&checked));
+    assert!(
+        stdout(&checked)
+            .contains("outputs: 2 binaries print what their output files say"),
+        "{}",
+        shown(&checked)
+    );
+    // The claim changes: the check fails, naming the script and the change.
+    let repo = repo.file("listings/python/greet.py", "print('hello from rust')\n");
+    let output = outputs(&repo, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "error: listings/python/output/greet.txt: `python3 listings/python/greet.py` \
+             no longer prints what this file says"
+        ) && err.contains("-hello from python\n+hello from rust"),
+        "{}",
+        shown(&output)
+    );
+}
+
+#[test]
+fn a_python_listing_that_fails_or_skips_itself_is_not_passed() {
+    let repo = python_fixture("import sys\nsys.exit('no luck')\n")
+        .file("listings/python/output/greet.txt", "hello\n");
+    let output = outputs(&repo, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    assert!(
+        stderr(&output).contains("`python3 listings/python/greet.py` failed")
+            && stderr(&output).contains("no luck"),
+        "{}",
+        shown(&output)
+    );
+    // One CPU: the listing says so, and is neither compared nor passed.
+    let repo = repo.file(
+        "listings/python/greet.py",
+        "print('skipped: python/greet: needs two CPUs')\n",
+    );
+    let output = outputs(&repo, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
+    assert_eq!(
+        stdout(&output),
+        "outputs: not observed on this machine: skipped: python/greet: needs two CPUs\n\
+         outputs: 1 binary print what their output files say, 1 skipped in \
+         listings/outputs.toml, 1 not observed on this machine\n",
+        "{}",
+        shown(&output)
+    );
+}

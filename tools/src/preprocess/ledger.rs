@@ -2,7 +2,8 @@
 //! table per chapter that answers statements, in SUMMARY.md order and, inside
 //! a chapter, in the order of its sections; then the statements not answered
 //! yet. Each row: the source, our paraphrase, the verdict and its evidence
-//! (a link to the section, the tests, the claims with their measured ratio).
+//! (a link to the statement's verdict box, the tests, each linked to its
+//! code on the tests page, the claims with their measured ratio).
 //!
 //! The inventory must pass the checks that need no build
 //! ([`inventory::check_static`]); whether the tests exist is
@@ -11,7 +12,8 @@
 use std::path::{Component, Path};
 
 use super::render::{Data, cell};
-use crate::inventory::{self, BookIndex, Inventory, Statement, Verdict};
+use super::{tests_page, verdict};
+use crate::inventory::{self, BookIndex, Inventory, Statement, TestId, Verdict};
 
 /// The ledger's markdown, with links relative to `page` (the page holding
 /// the marker, relative to src/).
@@ -124,12 +126,12 @@ fn evidence(
     prefix: &str,
     statement: &Statement,
 ) -> Result<String, String> {
-    let mut parts = vec![section_link(root, book, prefix, statement)?];
+    let mut parts = vec![box_link(root, book, prefix, statement)?];
     if !statement.tests.is_empty() {
         let tests: Vec<String> = statement
             .tests
             .iter()
-            .map(|t| format!("`{}`", t.value))
+            .map(|t| test_link(prefix, &t.value))
             .collect();
         parts.push(format!("tests: {}", tests.join(", ")));
     }
@@ -165,6 +167,38 @@ fn section_link(
         .filter(|t| !t.is_empty())
         .unwrap_or(id);
     Ok(format!("[{}]({prefix}{chapter}#{id})", link_text(text)))
+}
+
+/// The section's heading as the text, linked to the statement's verdict box
+/// (`#verdict-<id>`, [`verdict::anchor`]), which the check guarantees is in
+/// that chapter.
+fn box_link(
+    root: &Path,
+    book: &mut BookIndex,
+    prefix: &str,
+    statement: &Statement,
+) -> Result<String, String> {
+    let link = section_link(root, book, prefix, statement)?;
+    let Some((text, _)) = link.rsplit_once('#') else {
+        return Ok(link);
+    };
+    Ok(format!("{text}#{})", verdict::anchor(&statement.id.value)))
+}
+
+/// A test as a short name (its path without the `tests::` most tests sit
+/// in), linked to its entry on the tests page; a `<wbr>` after each `_` so
+/// that a long name breaks between words, never inside one.
+fn test_link(prefix: &str, test: &str) -> String {
+    let Some(id) = TestId::parse(test) else {
+        return format!("`{test}`");
+    };
+    let short = id.path.strip_prefix("tests::").unwrap_or(id.path);
+    format!(
+        "[<code>{}</code>]({prefix}{}#{})",
+        short.replace('_', "_<wbr>"),
+        tests_page::PAGE,
+        tests_page::anchor(&id)
+    )
 }
 
 /// Text safe as a link's text inside a table cell.

@@ -17,7 +17,12 @@ pub const MARKERS: &[(&str, Argument)] = &[
     ("claims", Argument::None),
     ("noise", Argument::None),
     ("ledger", Argument::None),
+    ("at_a_glance", Argument::None),
     ("const", Argument::Id("path:name")),
+    ("diagram", Argument::Id("diagram")),
+    ("verdict", Argument::Words("kind: statement...")),
+    ("test", Argument::Id("test")),
+    ("test_sources", Argument::None),
 ];
 
 /// mdBook's own markers, expanded by its `links` preprocessor.
@@ -35,6 +40,9 @@ pub enum Argument {
     None,
     /// One id, of the kind named: `{{#measured spawn/thread}}`.
     Id(&'static str),
+    /// Everything after the name, one or more words, passed whole as the
+    /// id: `{{#verdict holds: a-statement another}}`.
+    Words(&'static str),
 }
 
 /// A well-formed marker of ours.
@@ -151,6 +159,7 @@ fn parse(text: &str) -> Result<Marker<'_>, String> {
     let id = match (argument, args.as_slice()) {
         (Argument::None, []) => None,
         (Argument::Id(_), [id]) if is_id(id) => Some(*id),
+        (Argument::Words(_), [_, ..]) => Some(inner[name.len()..].trim()),
         (Argument::Id(_), [id]) => {
             return Err(format!(
                 "`{id}` is not an id (ids use letters, digits and `_ - . / :`): write {}",
@@ -176,7 +185,9 @@ fn is_id(text: &str) -> bool {
 fn usage(name: &str, argument: Argument) -> String {
     match argument {
         Argument::None => format!("`{{{{#{name}}}}}`"),
-        Argument::Id(kind) => format!("`{{{{#{name} {}}}}}`", kind.to_uppercase()),
+        Argument::Id(kind) | Argument::Words(kind) => {
+            format!("`{{{{#{name} {}}}}}`", kind.to_uppercase())
+        }
     }
 }
 

@@ -9,9 +9,13 @@
 //! unreadable input exits 2.
 
 pub mod constants;
+pub mod diagram;
+pub mod glance;
 pub mod ledger;
 pub mod markers;
 pub mod render;
+pub mod tests_page;
+pub mod verdict;
 
 use std::io::Write;
 use std::path::Path;
@@ -118,7 +122,7 @@ pub fn expand_book(
         match markers::expand(&chapter.content, |marker| {
             render_marker(data, src, marker, page.as_deref())
         }) {
-            Ok(content) => chapter.content = content,
+            Ok(content) => chapter.content = verdict::close_boxes(&content),
             Err(errors) => problems.extend(errors.into_iter().map(|e| {
                 format!("error: {file}:{}: {}: {}", e.line, e.marker, e.message)
             })),
@@ -147,6 +151,10 @@ pub fn render_marker(
 ) -> Result<String, String> {
     match marker.name {
         "ledger" => ledger::render(data, data.root(), page),
+        "at_a_glance" => glance::render(data, data.root(), page),
+        "verdict" => verdict::render(marker.id.unwrap_or_default(), page),
+        "test" => tests_page::link(data.root(), marker.id.unwrap_or_default(), page),
+        "test_sources" => tests_page::render(data.root(), page),
         "const" => {
             let Some(page) = page else {
                 return Err("`{{#const}}` needs a chapter with a file, to find its path from"
@@ -157,6 +165,11 @@ pub fn render_marker(
                 .join(src)
                 .join(page.parent().unwrap_or(Path::new("")));
             constants::render(marker.id.unwrap_or_default(), &dir)
+        }
+        "diagram" => {
+            diagram::render(data.root(), marker.id.unwrap_or_default(), |m| {
+                data.render(m)
+            })
         }
         _ => data.render(marker),
     }
