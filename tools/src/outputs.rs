@@ -12,8 +12,9 @@
 //! workspace excludes the directory), are checked the same way: each is run
 //! with `python3` (or `$BOOK_PYTHON`) as package `python`, its output
 //! committed as `listings/python/output/<name>.txt`. A script whose output
-//! begins with `skipped: ` could not observe its property here (one CPU): it
-//! is counted as skipped and its line shown, not compared.
+//! begins with `skipped: ` could not observe its property here (one CPU, or
+//! an interpreter without the GIL): it is counted as skipped and its line
+//! shown, not compared.
 //!
 //! `similar` computes the diff a mismatch prints: a maintained unified diff
 //! with context lines, where a hand-written one would be ours to get right.

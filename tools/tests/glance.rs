@@ -127,7 +127,7 @@ fn chip(key: &str, words: &str) -> String {
 fn each_articles_rows_come_in_inventory_order_with_a_chip_and_a_box_link_then_the_totals()
  {
     let text = glance(&fixture(), "at-a-glance.md").unwrap();
-    let header = "| row | the article says | verdict | in Rust | verdict box |\n\
+    let header = "| row | the claim, in our words | verdict | in Rust | verdict box |\n\
                   | --- | --- | --- | --- | --- |\n";
     let expected = format!(
         "# At a glance\n\n\

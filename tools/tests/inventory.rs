@@ -624,17 +624,17 @@ fn the_ledger_is_a_table_per_chapter_then_the_pending_statements() {
         **[Demo: one answer](../ch01-demo.md)**\n\n\
         | source | statement | verdict | evidence |\n\
         | --- | --- | --- | --- |\n\
-        | rehman | Doubling \\| works. | holds in part | \
+        | rehman | Doubling \\| works. | <span class=\"verdict-chip verdict-holds-in-part\">holds in part</span> | \
         [A task that never reaches an .await](../ch01-demo.md#verdict-rehman-demo-double)\
         <br>tests: [<code>doubles</code>](../appendix-tests.md#test-ch01_demo-doubles) |\n\
-        | codemia | The answer is 42. | holds | [The verdict](../ch01-demo.md#verdict-codemia-demo-answer)\
+        | codemia | The answer is 42. | <span class=\"verdict-chip verdict-holds\">holds</span> | [The verdict](../ch01-demo.md#verdict-codemia-demo-answer)\
         <br>tests: [<code>the_<wbr>answer_<wbr>is_<wbr>42</code>]\
         (../appendix-tests.md#test-demo-the_answer_is_42)\
         <br>claim `spawn-cost`: claimed at least 20×, measured 84×: holds |\n\n\
         **Not answered yet**\n\n\
         | source | statement | verdict | evidence |\n\
         | --- | --- | --- | --- |\n\
-        | rehman | Not answered yet. | pending |  |\n\n";
+        | rehman | Not answered yet. | <span class=\"verdict-chip verdict-pending\">pending</span> |  |\n\n";
     assert_eq!(text, expected);
 
     // From a page at the top of src/, the links need no `../`.

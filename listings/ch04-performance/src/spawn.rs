@@ -240,10 +240,11 @@ mod tests {
     }
 
     /// A task spawned from a worker goes into that worker's own next-task
-    /// slot, which wakes no one. Once three tasks in a row have run from the
-    /// slot (`MAX_LIFO_POLLS_PER_TICK` in tokio's `worker.rs`), it is switched
-    /// off until the worker finds it empty, and a task scheduled meanwhile
-    /// goes to the back of the queue with a wake-up of the other worker. Here
+    /// slot, which wakes no one. As the worker takes the third task in a row
+    /// from the slot (`MAX_LIFO_POLLS_PER_TICK` in tokio's `worker.rs`), before
+    /// running it, the slot is switched off until the worker finds it empty,
+    /// and a task scheduled meanwhile goes to the back of the queue with a
+    /// wake-up of the other worker. Here
     /// the caller and each new task take turns in the slot, so that happens
     /// once for every two spawns. `worker_park_count` counts how many times
     /// each worker went to sleep, which it can do again only once woken: so

@@ -5,7 +5,10 @@
 //! `{{#include PATH:ANCHOR}}`. The file is parsed by `syn` (the book's parser
 //! of Rust source, already used for the test catalog) and `NAME` looked up at
 //! the top level first, then in inline `mod` blocks and function bodies at any
-//! depth, where it must be unique. The value may be an integer or float
+//! depth, where it must be unique. `NAME` may also be `Type::NAME`, an
+//! associated const of an inherent or trait `impl` of `Type` (`Model::SIZE`),
+//! unique among the file's impls of that type name; inside it, `Self::NAME`
+//! is a sibling, and a plain name a const of the file. The value may be an integer or float
 //! literal (`_` allowed), `Duration::from_secs|from_millis|from_micros|from_nanos`
 //! of one, another const of the same file, `* / + - <<` of those, a cast, or an
 //! array of them. Integers print with their thousands grouped by a no-break
@@ -23,16 +26,17 @@ const MAX_DEPTH: usize = 16;
 /// The rendered value of `{{#const SPEC}}` in a chapter whose file is in
 /// `chapter_dir`.
 pub fn render(spec: &str, chapter_dir: &Path) -> Result<String, String> {
-    let Some((path, name)) = spec.rsplit_once(':') else {
+    if !spec.contains(':') {
         return Err(format!(
             "`{spec}` names no constant: write `{{{{#const PATH:NAME}}}}`, PATH relative to the chapter"
         ));
-    };
-    if path.is_empty() || name.is_empty() {
-        return Err(format!(
-            "`{spec}`: write `{{{{#const PATH:NAME}}}}`, PATH relative to the chapter"
-        ));
     }
+    let Some((path, name)) = split_spec(spec) else {
+        return Err(format!(
+            "`{spec}`: write `{{{{#const PATH:NAME}}}}` or `{{{{#const PATH:Type::NAME}}}}`, \
+             PATH relative to the chapter"
+        ));
+    };
     let file = chapter_dir.join(path);
     let source = std::fs::read_to_string(&file).map_err(|e| {
         format!("cannot read `{path}` (relative to the chapter's directory): {e}")
@@ -44,6 +48,26 @@ pub fn render(spec: &str, chapter_dir: &Path) -> Result<String, String> {
         .value(name, 0)
         .map_err(|e| format!("`{name}` in `{path}`: {e}"))?;
     Ok(value.to_string())
+}
+
+/// `PATH:NAME` or `PATH:Type::NAME` split at the colon before the name (the
+/// first single `:` that a Rust name, or `Type::name`, follows); `None` when
+/// there is none or the path is empty.
+fn split_spec(spec: &str) -> Option<(&str, &str)> {
+    let is_ident = |s: &str| {
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let is_name = |s: &str| match s.split_once("::") {
+        Some((ty, name)) => is_ident(ty) && is_ident(name),
+        None => is_ident(s),
+    };
+    spec.char_indices()
+        .filter(|&(i, c)| c == ':' && i > 0 && !spec[..i].ends_with(':'))
+        .map(|(i, _)| (&spec[..i], &spec[i + 1..]))
+        .find(|(_, name)| is_name(name))
 }
 
 /// A constant's value.
@@ -114,10 +138,12 @@ fn duration(ns: u128) -> String {
 }
 
 /// Every `const` and `static` of a file: the top level's, then the nested
-/// ones with where they are.
+/// ones with where they are, then the associated consts of its impls with
+/// the name of their type.
 struct Items<'a> {
     top: Vec<(&'a syn::Ident, &'a syn::Expr)>,
     nested: Vec<(String, &'a syn::Ident, &'a syn::Expr)>,
+    associated: Vec<(String, &'a syn::Ident, &'a syn::Expr)>,
 }
 
 impl<'a> Items<'a> {
@@ -125,6 +151,7 @@ impl<'a> Items<'a> {
         let mut found = Items {
             top: Vec::new(),
             nested: Vec::new(),
+            associated: Vec::new(),
         };
         for item in items {
             match constant(item) {
@@ -139,6 +166,24 @@ impl<'a> Items<'a> {
     /// enclosing path is `outer`.
     fn nest(&mut self, item: &'a syn::Item, outer: &str) {
         let (name, inner): (String, Vec<&'a syn::Item>) = match item {
+            syn::Item::Impl(block) => {
+                let syn::Type::Path(ty) = &*block.self_ty else {
+                    return;
+                };
+                let Some(ty) = ty.path.segments.last() else {
+                    return;
+                };
+                for inner in &block.items {
+                    if let syn::ImplItem::Const(c) = inner {
+                        self.associated.push((
+                            ty.ident.to_string(),
+                            &c.ident,
+                            &c.expr,
+                        ));
+                    }
+                }
+                return;
+            }
             syn::Item::Mod(module) => (
                 module.ident.to_string(),
                 module
@@ -176,6 +221,34 @@ impl<'a> Items<'a> {
 
     /// The expression `name` is set to.
     fn find(&self, name: &str) -> Result<&'a syn::Expr, String> {
+        if let Some((ty, name)) = name.split_once("::") {
+            let found: Vec<_> = self
+                .associated
+                .iter()
+                .filter(|(t, ident, _)| t == ty && *ident == name)
+                .collect();
+            return match found.as_slice() {
+                [(_, _, expr)] => Ok(expr),
+                [] => {
+                    let known: Vec<String> = self
+                        .associated
+                        .iter()
+                        .map(|(t, i, _)| format!("{t}::{i}"))
+                        .collect();
+                    Err(format!(
+                        "no associated `const` of that name in an `impl {ty}`; the file's impls have: {}",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ))
+                }
+                _ => Err(format!(
+                    "more than one `impl {ty}` has a `const {name}`: give one a name of its own"
+                )),
+            };
+        }
         if let Some((_, expr)) = self.top.iter().find(|(ident, _)| *ident == name) {
             return Ok(expr);
         }
@@ -214,10 +287,18 @@ impl<'a> Items<'a> {
         if depth > MAX_DEPTH {
             return Err("constants refer to each other in a cycle".to_string());
         }
-        self.eval(self.find(name)?, depth)
+        let within = name.split_once("::").map(|(ty, _)| ty);
+        self.eval(self.find(name)?, depth, within)
     }
 
-    fn eval(&self, expr: &syn::Expr, depth: usize) -> Result<Value, String> {
+    /// The value of `expr`, at `depth` references from the marker's constant;
+    /// `within` is the type whose `impl` holds it, for `Self::NAME`.
+    fn eval(
+        &self,
+        expr: &syn::Expr,
+        depth: usize,
+        within: Option<&str>,
+    ) -> Result<Value, String> {
         use syn::{BinOp, Expr, Lit};
         let show = |e: &Expr| quote_free(e);
         match expr {
@@ -232,29 +313,47 @@ impl<'a> Items<'a> {
                     .map_err(|e| e.to_string()),
                 _ => Err("only number literals have a value to show".to_string()),
             },
-            Expr::Paren(inner) => self.eval(&inner.expr, depth),
-            Expr::Group(inner) => self.eval(&inner.expr, depth),
-            Expr::Cast(cast) => self.eval(&cast.expr, depth),
-            Expr::Reference(reference) => self.eval(&reference.expr, depth),
+            Expr::Paren(inner) => self.eval(&inner.expr, depth, within),
+            Expr::Group(inner) => self.eval(&inner.expr, depth, within),
+            Expr::Cast(cast) => self.eval(&cast.expr, depth, within),
+            Expr::Reference(reference) => self.eval(&reference.expr, depth, within),
             Expr::Array(array) => array
                 .elems
                 .iter()
-                .map(|e| self.eval(e, depth))
+                .map(|e| self.eval(e, depth, within))
                 .collect::<Result<_, _>>()
                 .map(Value::List),
             Expr::Unary(syn::ExprUnary {
                 op: syn::UnOp::Neg(_),
                 expr,
                 ..
-            }) => match self.eval(expr, depth)? {
+            }) => match self.eval(expr, depth, within)? {
                 Value::Int(n) => Ok(Value::Int(-n)),
                 Value::Float(x) => Ok(Value::Float(-x)),
                 _ => Err(format!("cannot negate `{}`", show(expr))),
             },
             Expr::Path(path) if path.qself.is_none() => {
-                match path.path.get_ident() {
-                    Some(ident) => self.value(&ident.to_string(), depth + 1),
-                    None => Err(format!(
+                let segments: Vec<String> = path
+                    .path
+                    .segments
+                    .iter()
+                    .filter(|s| s.arguments.is_none())
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                let whole = segments.len() == path.path.segments.len();
+                match segments.as_slice() {
+                    [name] if whole => self.value(name, depth + 1),
+                    [ty, name] if whole && ty == "Self" => match within {
+                        Some(ty) => self.value(&format!("{ty}::{name}"), depth + 1),
+                        None => Err(format!(
+                            "`{}` outside an `impl` names no constant",
+                            show(expr)
+                        )),
+                    },
+                    [ty, name] if whole => {
+                        self.value(&format!("{ty}::{name}"), depth + 1)
+                    }
+                    _ => Err(format!(
                         "`{}` is not a constant of this file",
                         show(expr)
                     )),
@@ -289,7 +388,7 @@ impl<'a> Items<'a> {
                 };
                 match (
                     call.args.len(),
-                    call.args.first().map(|a| self.eval(a, depth)),
+                    call.args.first().map(|a| self.eval(a, depth, within)),
                 ) {
                     (1, Some(Ok(Value::Int(n)))) if n >= 0 => {
                         Ok(Value::Duration(n as u128 * scale))
@@ -303,8 +402,8 @@ impl<'a> Items<'a> {
             }
             Expr::Binary(binary) => {
                 let (left, right) = (
-                    self.eval(&binary.left, depth)?,
-                    self.eval(&binary.right, depth)?,
+                    self.eval(&binary.left, depth, within)?,
+                    self.eval(&binary.right, depth, within)?,
                 );
                 let refuse =
                     || Err(format!("cannot evaluate `{}` exactly", show(expr)));
@@ -407,6 +506,62 @@ mod tests {
         assert_eq!(group(1000), "1\u{a0}000");
         assert_eq!(group(1_000_000), "1\u{a0}000\u{a0}000");
         assert_eq!(group(-12_345), "-12\u{a0}345");
+    }
+
+    /// The value of `name` in the Rust file `source`.
+    fn value_in(source: &str, name: &str) -> Result<Value, String> {
+        let parsed = syn::parse_file(source).map_err(|e| e.to_string())?;
+        Items::of(&parsed.items).value(name, 0)
+    }
+
+    const WITH_IMPLS: &str = "
+        const BASE: usize = 8;
+        pub enum Model { A }
+        impl Model {
+            pub const DEFAULT_POOL_THREADS: usize = 64;
+            const TWICE: usize = Self::DEFAULT_POOL_THREADS * 2;
+            const FROM_FILE: usize = BASE + Model::DEFAULT_POOL_THREADS;
+            fn f(&self) {}
+        }
+        mod inner {
+            pub struct Other;
+            impl Other { pub const DEFAULT_POOL_THREADS: usize = 3; }
+        }
+        const BARE: usize = DEFAULT_POOL_THREADS;
+    ";
+
+    #[test]
+    fn an_associated_const_of_an_impl_is_read_by_its_type_name() {
+        assert_eq!(
+            value_in(WITH_IMPLS, "Model::DEFAULT_POOL_THREADS"),
+            Ok(Value::Int(64))
+        );
+        assert_eq!(
+            value_in(WITH_IMPLS, "Other::DEFAULT_POOL_THREADS"),
+            Ok(Value::Int(3))
+        );
+        assert_eq!(value_in(WITH_IMPLS, "Model::TWICE"), Ok(Value::Int(128)));
+        assert_eq!(value_in(WITH_IMPLS, "Model::FROM_FILE"), Ok(Value::Int(72)));
+        // A plain name is the file's, as in Rust: not an associated const.
+        let bare = value_in(WITH_IMPLS, "BARE").unwrap_err();
+        assert!(bare.contains("no `const` or `static`"), "{bare}");
+        let missing = value_in(WITH_IMPLS, "Model::NOWHERE").unwrap_err();
+        assert!(
+            missing.contains("Model::DEFAULT_POOL_THREADS, Model::TWICE"),
+            "lists what the impls have: {missing}"
+        );
+    }
+
+    #[test]
+    fn the_spec_splits_before_the_name_even_when_the_name_has_a_path() {
+        assert_eq!(
+            split_spec("../a/mod.rs:Model::DEFAULT_POOL_THREADS"),
+            Some(("../a/mod.rs", "Model::DEFAULT_POOL_THREADS"))
+        );
+        assert_eq!(split_spec("a.rs:CLIENTS"), Some(("a.rs", "CLIENTS")));
+        assert_eq!(split_spec("a.rs:"), None);
+        assert_eq!(split_spec(":CLIENTS"), None);
+        assert_eq!(split_spec("a.rs:A::B::C"), None);
     }
 
     #[test]

@@ -32,7 +32,7 @@ const ARTICLES: &[(&str, &str)] = &[("codemia", "Codemia"), ("rehman", "Rehman")
 
 /// Column headers; the phone layout in `theme/glance.css` repeats them, in
 /// this order, as labels.
-const HEADER: &str = "| row | the article says | verdict | in Rust | verdict box |\n\
+const HEADER: &str = "| row | the claim, in our words | verdict | in Rust | verdict box |\n\
                       | --- | --- | --- | --- | --- |\n";
 
 /// Where a statement stands in an article's comparison table.

@@ -110,7 +110,8 @@ fn totals(inventory: &Inventory) -> String {
 }
 
 fn row(statement: &Statement, evidence: &str) -> String {
-    let verdict = statement.verdict().map_or("pending", Verdict::words);
+    // The same chip as the at-a-glance page: the verdict in words and colour.
+    let verdict = super::glance::chip(statement.verdict());
     format!(
         "| {} | {} | {verdict} | {evidence} |\n",
         cell(&statement.source.value),
