@@ -317,6 +317,22 @@ function targetsOf(root, file, cache) {
   return cache.get(file);
 }
 
+// Link syntax left as text in the prose, outside code: what mdBook prints for
+// a link written inside another link's text (CommonMark lets the inner one
+// win), e.g. `[{{#test name}}](chapter.md#heading)`, since `{{#test}}` is a
+// link already. Runs in the page.
+function literalMarkdown() {
+  const left = [];
+  const main = document.querySelector('main') || document.body;
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('pre, code, script, style, svg')) continue;
+    const found = node.textContent.match(/\]\([^)\s]+\)/);
+    if (found) left.push(found[0]);
+  }
+  return left.slice(0, 5);
+}
+
 function checkVerdictLinks(root, origin, name, links, problems, cache) {
   for (const { url } of links) {
     if (!url.startsWith(origin + '/')) continue;
@@ -479,6 +495,9 @@ async function checkBook(root, { only = null, screenshotDir = null } = {}) {
           }
         }
         await checkDiagrams(context, origin, name, page, problems);
+        for (const left of await page.evaluate(literalMarkdown)) {
+          problems.push(`${name}: Markdown shown as text (a link inside a link's text?): "${short(left)}"`);
+        }
         for (const src of seen.brokenImages) problems.push(`${name}: image did not load: ${short(src)}`);
         for (const first of seen.uncaptioned) problems.push(`${name}: Rust block without a caption naming its file: "${short(first)}"`);
         for (const named of seen.captionPaths) {
@@ -551,6 +570,7 @@ async function selfTest(bookDir) {
 <script>throw new Error("planted exception");</script>
 <p><a href="ch02-scheduling.html#planted-missing-heading">planted broken anchor</a></p>
 <p><a href="ch02-scheduling.html#verdict-planted-missing-statement">planted verdict link without its box</a></p>
+<p>[<a href="ch02-scheduling.html"><code>planted_test</code></a>](ch02-scheduling.md#planted-nested-link)</p>
 <pre><code class="language-console hljs">planted wide line ${'x'.repeat(300)}</code></pre>`);
     plant('introduction.html', intoMain);
     // Two charts: one with an invisible series (a bar 0 px high), one with
@@ -579,6 +599,7 @@ async function selfTest(bookDir) {
       ['ch02-scheduling.html: Rust block without a caption', 'a listing without its caption'],
       ['ch02-scheduling.html: verdict "Verdict: holds" is in a verdict-does-not-hold box', 'a verdict in the wrong box'],
       ['introduction.html: link to a verdict box that is not there: ch02-scheduling.html#verdict-planted-missing-statement', 'a verdict link without its anchor'],
+      ['introduction.html: Markdown shown as text (a link inside a link\'s text?): "](ch02-scheduling.md#planted-nested-link)"', 'a link written inside a link'],
       ['introduction.html: link to a verdict box that is not there: ch02-scheduling.html#verdict-planted-heading', 'a verdict link landing outside a verdict box'],
       ['introduction.html: HTTP 404', 'a failed request'],
       ['introduction.html: chart chart-planted-invisible at 1280 px: smallest mark is 0.0 px', 'an invisible chart series at desktop width'],

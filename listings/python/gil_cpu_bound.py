@@ -5,8 +5,8 @@ Python?"). Run it with the machine's interpreter:
 
     python3 listings/python/gil_cpu_bound.py
 
-It prints whether the GIL is enabled, then whether two threads doing one
-pure Python job each ran in parallel. It prints no timings, so that its
+It checks first that the GIL is enabled, then prints whether two threads
+doing one pure Python job each ran in parallel. It prints no timings, so that its
 output is the same on every run; `booktools outputs` compares it with
 output/gil_cpu_bound.txt. Where it cannot show the property (one CPU, or an
 interpreter running without the GIL) it prints one `skipped: ` line instead,
@@ -83,13 +83,6 @@ def yes_no(flag):
 
 
 def main():
-    cpus = len(os.sched_getaffinity(0))
-    if cpus < 2:
-        print(
-            "skipped: python/gil_cpu_bound: two threads can run at the same "
-            f"moment only on two CPUs, and this process may use {cpus}"
-        )
-        return
     if not gil_enabled():
         # A free-threaded build (3.13 on) runs without the lock unless told
         # otherwise: the property this listing shows is not there to see.
@@ -99,9 +92,18 @@ def main():
             "take turns with"
         )
         return
-    print(f"the GIL is enabled: {yes_no(gil_enabled())}")
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        print(
+            "skipped: python/gil_cpu_bound: two threads can run at the same "
+            f"moment only on two CPUs, and this process may use {cpus}"
+        )
+        return
+    # Only an interpreter with the GIL gets here, so the output says which
+    # kind it ran on without a line of its own.
     print(
-        "two threads, one pure Python job each, ran in parallel: "
+        "with the GIL, two threads, one pure Python job each, ran in "
+        "parallel: "
         f"{yes_no(ran_in_parallel(pure_python))}"
     )
 

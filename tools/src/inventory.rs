@@ -140,7 +140,11 @@ impl fmt::Display for Problem {
     }
 }
 
-fn problem(statement: &Statement, line: usize, message: String) -> Problem {
+pub(crate) fn problem(
+    statement: &Statement,
+    line: usize,
+    message: String,
+) -> Problem {
     Problem {
         file: statement.file.clone(),
         line,

@@ -81,30 +81,16 @@ fn cpu_model() -> String {
 /// The versions of `names` in a Cargo.lock; a crate locked at two versions
 /// lists both (`1.52.3, 1.54.1`).
 pub fn crate_versions(lock: &str, names: &[&str]) -> BTreeMap<String, String> {
-    #[derive(serde::Deserialize)]
-    struct Lock {
-        #[serde(default)]
-        package: Vec<Package>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Package {
-        name: String,
-        version: String,
-    }
-    let packages =
-        toml::from_str::<Lock>(lock).map_or_else(|_| Vec::new(), |l| l.package);
-    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for package in packages {
-        if names.contains(&package.name.as_str()) {
-            versions
-                .entry(package.name)
-                .or_default()
-                .push(package.version);
-        }
-    }
-    versions
-        .into_iter()
-        .map(|(name, list)| (name, list.join(", ")))
+    // One reader of Cargo.lock for the book's tools (doc_links checks pinned
+    // docs links against it too); an unreadable lock leaves the table empty.
+    let locked = crate::doc_links::locked_versions(lock).unwrap_or_default();
+    names
+        .iter()
+        .filter_map(|name| {
+            let versions = locked.get(*name)?;
+            let list: Vec<&str> = versions.iter().map(String::as_str).collect();
+            Some((name.to_string(), list.join(", ")))
+        })
         .collect()
 }
 

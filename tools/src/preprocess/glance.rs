@@ -18,12 +18,12 @@
 //! markers are allowed and filled in here), and, when the articles are at
 //! [`wording::DEFAULT_SOURCES`], no run of words shared with them.
 
-use std::path::{Component, Path};
+use std::path::Path;
 
 use super::markers;
 use super::render::{Data, cell};
 use crate::inventory::{
-    self, BookIndex, Inventory, Located, Problem, Statement, Verdict,
+    self, BookIndex, Inventory, Located, Problem, Statement, Verdict, problem,
 };
 use crate::{figures, wording};
 
@@ -133,7 +133,7 @@ pub fn render(
             lines.join("\n  ")
         ));
     }
-    let prefix = relative_prefix(page);
+    let prefix = super::ledger::relative_prefix(page);
     let summary = book.summary(root)?.to_vec();
 
     let mut out = String::new();
@@ -296,27 +296,6 @@ fn box_link(
     let text = cell(short).replace('[', "\\[").replace(']', "\\]");
     let anchor = super::verdict::anchor(&statement.id.value);
     Ok(format!("[{text}]({prefix}{chapter}#{anchor})"))
-}
-
-fn problem(statement: &Statement, line: usize, message: String) -> Problem {
-    Problem {
-        file: statement.file.clone(),
-        line,
-        id: Some(statement.id.value.clone()),
-        message,
-    }
-}
-
-/// `../` for each directory `page` is in, so links from it reach src/.
-fn relative_prefix(page: Option<&Path>) -> String {
-    let Some(parent) = page.and_then(Path::parent) else {
-        return String::new();
-    };
-    let depth = parent
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .count();
-    "../".repeat(depth)
 }
 
 #[cfg(test)]

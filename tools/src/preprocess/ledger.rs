@@ -207,8 +207,9 @@ fn link_text(text: &str) -> String {
     cell(text).replace('[', "\\[").replace(']', "\\]")
 }
 
-/// `../` for each directory `page` is in, so links from it reach src/.
-fn relative_prefix(page: Option<&Path>) -> String {
+/// `../` for each directory `page` is in, so links from it reach src/
+/// (the at-a-glance page uses it too).
+pub(super) fn relative_prefix(page: Option<&Path>) -> String {
     let Some(parent) = page.and_then(Path::parent) else {
         return String::new();
     };
