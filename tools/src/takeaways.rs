@@ -59,12 +59,6 @@ static DOCS_LINK: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the docs pattern compiles")
 });
 
-/// The statements a verdict box names: `{{#verdict KIND: ID ...}}`.
-static VERDICT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{\{#verdict\s+[a-z-]+:([^}]*)\}\}")
-        .expect("the verdict pattern compiles")
-});
-
 fn problem(file: &str, line: usize, message: impl Into<String>) -> Problem {
     Problem {
         file: file.to_string(),
@@ -79,9 +73,10 @@ fn problem(file: &str, line: usize, message: impl Into<String>) -> Problem {
 fn targets(text: &str) -> BTreeSet<String> {
     let mut ids: BTreeSet<String> =
         markdown::headings(text).into_iter().map(|h| h.id).collect();
-    for capture in VERDICT.captures_iter(text) {
-        for id in capture[1].split_whitespace() {
-            ids.insert(crate::preprocess::verdict::anchor(id));
+    // The boxes as the verdict check reads them (one parser for the marker).
+    for found in crate::preprocess::verdict::boxes_in("", text) {
+        for id in found.spec.map(|(_, ids)| ids).unwrap_or_default() {
+            ids.insert(crate::preprocess::verdict::anchor(&id));
         }
     }
     ids
