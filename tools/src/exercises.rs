@@ -76,7 +76,12 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-fn problem(file: &str, line: usize, message: impl Into<String>) -> Problem {
+/// A problem at `file:line` of a chapter (the takeaways check uses it too).
+pub(crate) fn problem(
+    file: &str,
+    line: usize,
+    message: impl Into<String>,
+) -> Problem {
     Problem {
         file: file.to_string(),
         line,

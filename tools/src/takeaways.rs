@@ -26,6 +26,7 @@
 //! one of the chapter's `{{#verdict ...}}` boxes names. Whether the API links
 //! are pinned to the locked versions is [`crate::doc_links`]'s job.
 
+use crate::exercises::problem;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -58,15 +59,6 @@ static DOCS_LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\]\(https://(?:docs\.rs|doc\.rust-lang\.org)/[^)\s]+\)")
         .expect("the docs pattern compiles")
 });
-
-fn problem(file: &str, line: usize, message: impl Into<String>) -> Problem {
-    Problem {
-        file: file.to_string(),
-        line,
-        id: None,
-        message: message.into(),
-    }
-}
 
 /// The link targets a chapter offers: its heading ids and the anchors of its
 /// verdict boxes.
