@@ -22,9 +22,7 @@ use std::path::Path;
 
 use super::markers;
 use super::render::{Data, cell};
-use crate::inventory::{
-    self, BookIndex, Inventory, Located, Problem, Statement, Verdict, problem,
-};
+use crate::inventory::{self, Located, Problem, Statement, Verdict, problem};
 use crate::{figures, wording};
 
 /// How an article names its table, by source.
@@ -85,9 +83,7 @@ pub fn render(
     root: &Path,
     page: Option<&Path>,
 ) -> Result<String, String> {
-    let (inventory, mut problems) = Inventory::load(root)?;
-    let mut book = BookIndex::new();
-    problems.extend(inventory::check_static(root, &inventory, &mut book));
+    let (inventory, mut problems, mut book) = super::ledger::load_checked(root)?;
     let articles = wording::Articles::read(&root.join(wording::DEFAULT_SOURCES))?;
     let mut rows: Vec<(&Statement, TableRow, String)> = Vec::new();
     for statement in &inventory.statements {
@@ -124,15 +120,7 @@ pub fn render(
             (None, None) => {}
         }
     }
-    if !problems.is_empty() {
-        inventory::sort(&mut problems);
-        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(format!(
-            "the page needs a sound inventory, and it has {} problem(s):\n  {}",
-            problems.len(),
-            lines.join("\n  ")
-        ));
-    }
+    super::ledger::refuse_unsound("the page needs a sound inventory", "", problems)?;
     let prefix = super::ledger::relative_prefix(page);
     let summary = book.summary(root)?.to_vec();
 

@@ -13,7 +13,9 @@ use std::path::{Component, Path};
 
 use super::render::{Data, cell};
 use super::{tests_page, verdict};
-use crate::inventory::{self, BookIndex, Inventory, Statement, TestId, Verdict};
+use crate::inventory::{
+    self, BookIndex, Inventory, Problem, Statement, TestId, Verdict,
+};
 
 /// The ledger's markdown, with links relative to `page` (the page holding
 /// the marker, relative to src/).
@@ -22,19 +24,12 @@ pub fn render(
     root: &Path,
     page: Option<&Path>,
 ) -> Result<String, String> {
-    let (inventory, mut problems) = Inventory::load(root)?;
-    let mut book = BookIndex::new();
-    problems.extend(inventory::check_static(root, &inventory, &mut book));
-    if !problems.is_empty() {
-        inventory::sort(&mut problems);
-        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(format!(
-            "the ledger needs a sound inventory, and it has {} problem(s) \
-             (`booktools check-inventory` lists them too):\n  {}",
-            problems.len(),
-            lines.join("\n  ")
-        ));
-    }
+    let (inventory, problems, mut book) = load_checked(root)?;
+    refuse_unsound(
+        "the ledger needs a sound inventory",
+        " (`booktools check-inventory` lists them too)",
+        problems,
+    )?;
     let prefix = relative_prefix(page);
 
     // (chapter position in SUMMARY.md, heading position, inventory order)
@@ -205,6 +200,37 @@ fn test_link(prefix: &str, test: &str) -> String {
 /// Text safe as a link's text inside a table cell.
 fn link_text(text: &str) -> String {
     cell(text).replace('[', "\\[").replace(']', "\\]")
+}
+
+/// The inventory with the problems of the checks that need no build, and
+/// the book index those checks filled: where the ledger and the
+/// at-a-glance page both start.
+pub(super) fn load_checked(
+    root: &Path,
+) -> Result<(Inventory, Vec<Problem>, BookIndex), String> {
+    let (inventory, mut problems) = Inventory::load(root)?;
+    let mut book = BookIndex::new();
+    problems.extend(inventory::check_static(root, &inventory, &mut book));
+    Ok((inventory, problems, book))
+}
+
+/// `Err` listing `problems` in order, under `what` and `hint`, unless there
+/// are none.
+pub(super) fn refuse_unsound(
+    what: &str,
+    hint: &str,
+    mut problems: Vec<Problem>,
+) -> Result<(), String> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    inventory::sort(&mut problems);
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    Err(format!(
+        "{what}, and it has {} problem(s){hint}:\n  {}",
+        problems.len(),
+        lines.join("\n  ")
+    ))
 }
 
 /// `../` for each directory `page` is in, so links from it reach src/
